@@ -1,0 +1,199 @@
+"""The supplier lifecycle and the onboarding gate: the whole rule is here.
+
+``candidate → screening → admitted ↔ suspended → exited``, and ``screening → rejected`` ("not admitted").
+A rejected supplier may re-apply (back to screening); an exited one may be re-engaged as a candidate.
+
+A supplier is admitted (or reinstated from suspension) only when the gate holds:
+1. ESG evidence: an RBA VAP report no older than the policy allows (two years by default), or a completed
+   onboarding audit by an assigned third-party agency;
+2. no open red-line finding;
+3. the CSR Agreement signed, the Code of Conduct acknowledged, and (by policy) the Integrity Commitment signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import seams
+from .models import Agreement, ExternalAssessment, OnboardingPolicy, StatusTransition, Supplier
+
+Status = Supplier.Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.CANDIDATE: frozenset({Status.SCREENING, Status.EXITED}),
+    Status.SCREENING: frozenset({Status.ADMITTED, Status.REJECTED, Status.CANDIDATE}),
+    Status.ADMITTED: frozenset({Status.SUSPENDED, Status.EXITED}),
+    Status.SUSPENDED: frozenset({Status.ADMITTED, Status.EXITED}),
+    Status.REJECTED: frozenset({Status.SCREENING}),
+    Status.EXITED: frozenset({Status.CANDIDATE}),
+}
+GATED = frozenset({Status.ADMITTED})
+REASON_REQUIRED = frozenset({Status.REJECTED, Status.SUSPENDED, Status.EXITED})
+# Moving a supplier into these statuses is a decision for ESG managers; the rest is procurement's work.
+DECISIONS = frozenset({Status.ADMITTED, Status.REJECTED, Status.SUSPENDED, Status.EXITED})
+
+
+def permission_for(to_status: str) -> str:
+    return "suppliers.approve_supplier" if to_status in DECISIONS else "suppliers.change_supplier"
+
+
+@dataclass(frozen=True)
+class Condition:
+    key: str
+    met: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class AdmissionCheck:
+    supplier_id: int
+    on: dt.date
+    conditions: tuple[Condition, ...]
+    red_line: bool
+
+    @property
+    def admissible(self) -> bool:
+        return all(condition.met for condition in self.conditions)
+
+    @property
+    def unmet(self) -> list[str]:
+        return [condition.message for condition in self.conditions if not condition.met]
+
+
+class TransitionRefused(Exception):
+    """The requested step is not allowed; ``unmet`` lists the gate's unmet conditions, if any."""
+
+    def __init__(self, message: str, *, unmet: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.unmet = unmet or []
+
+    def __str__(self) -> str:
+        if not self.unmet:
+            return self.message
+        return self.message + " " + " ".join(f"({i}) {text}" for i, text in enumerate(self.unmet, 1))
+
+
+def _evidence_condition(*, supplier: Supplier, on: dt.date, policy: OnboardingPolicy,
+                        facts: seams.AuditFacts) -> Condition:
+    oldest = on - dt.timedelta(days=policy.vap_max_age_days)
+    latest_vap = (
+        ExternalAssessment.objects.filter(supplier=supplier, kind=ExternalAssessment.Kind.RBA_VAP,
+                                          assessed_on__lte=on)
+        .order_by("-assessed_on")
+        .first()
+    )
+    if latest_vap is not None and latest_vap.assessed_on >= oldest:
+        return Condition("esg_evidence", True, f"RBA VAP report of {latest_vap.assessed_on:%Y-%m-%d}.")
+    if policy.accept_onboarding_audit and facts.onboarding_audit_completed:
+        return Condition("esg_evidence", True, "Completed onboarding audit by a third-party agency.")
+    vap_text = (
+        f"the latest RBA VAP report, of {latest_vap.assessed_on:%Y-%m-%d}, is older than "
+        f"{policy.vap_max_age_days} days"
+        if latest_vap
+        else "no RBA VAP report is on file"
+    )
+    alternative = " and no onboarding audit by a third-party agency has been completed" \
+        if policy.accept_onboarding_audit else ""
+    return Condition(
+        "esg_evidence",
+        False,
+        f"No ESG evidence: {vap_text}{alternative}. An RBA VAP report dated {oldest:%Y-%m-%d} or later"
+        + (" or a completed onboarding audit" if policy.accept_onboarding_audit else "")
+        + " is needed.",
+    )
+
+
+def _agreement_conditions(*, supplier: Supplier, on: dt.date, policy: OnboardingPolicy) -> list[Condition]:
+    required = [Agreement.Kind.CSR_AGREEMENT, Agreement.Kind.CODE_OF_CONDUCT]
+    if policy.require_integrity_commitment:
+        required.append(Agreement.Kind.INTEGRITY_COMMITMENT)
+    by_kind: dict[str, list[Agreement]] = {}
+    for agreement in Agreement.objects.filter(supplier=supplier, kind__in=required):
+        by_kind.setdefault(agreement.kind, []).append(agreement)
+    conditions = []
+    for kind in required:
+        label = Agreement.Kind(kind).label
+        records = by_kind.get(kind, [])
+        in_force = [a for a in records if a.is_in_force(on)]
+        if in_force:
+            conditions.append(Condition(kind, True, f"{label} signed on {in_force[0].signed_on:%Y-%m-%d}."))
+            continue
+        expired = [a for a in records if a.signed_on and a.expires_on and a.expires_on < on]
+        if expired:
+            last = max(expired, key=lambda a: a.expires_on)
+            message = f"The {label} expired on {last.expires_on:%Y-%m-%d} and has not been renewed."
+        elif records:
+            message = f"The {label} has been sent but is not signed."
+        else:
+            message = f"The {label} is not on file."
+        conditions.append(Condition(kind, False, message))
+    return conditions
+
+
+def admission_check(*, supplier: Supplier, on: dt.date | None = None) -> AdmissionCheck:
+    """May this supplier be admitted? Every condition, met or not, described in words."""
+    on = on or timezone.localdate()
+    policy = OnboardingPolicy.current()
+    facts = seams.audit_facts([supplier.pk])[supplier.pk]
+    conditions = [_evidence_condition(supplier=supplier, on=on, policy=policy, facts=facts)]
+    if facts.red_lines:
+        conditions.extend(
+            Condition("red_line", False, f"Open red-line finding {issue}. Suppliers are not admitted until "
+                                         "red-line issues are rectified.")
+            for issue in facts.red_lines
+        )
+    else:
+        conditions.append(Condition("red_line", True, "No open red-line finding."))
+    conditions.extend(_agreement_conditions(supplier=supplier, on=on, policy=policy))
+    return AdmissionCheck(supplier_id=supplier.pk, on=on, conditions=tuple(conditions),
+                          red_line=bool(facts.red_lines))
+
+
+def allowed_transitions(*, supplier: Supplier) -> list[str]:
+    return sorted(TRANSITIONS.get(supplier.status, frozenset()))
+
+
+@transaction.atomic
+def supplier_transition(*, supplier: Supplier, to: str, by, reason: str = "",
+                        at: dt.datetime | None = None) -> StatusTransition:
+    """Move a supplier to ``to``, or raise ``TransitionRefused`` saying why not.
+
+    The step is stored with who, when, why and the gate's verdict; the supplier row is locked so that two
+    people deciding at once cannot both act on a stale status.
+    """
+    try:
+        to = Status(to)
+    except ValueError:
+        raise TransitionRefused(f"'{to}' is not a supplier status.") from None
+    reason = (reason or "").strip()
+    locked = Supplier.objects.select_for_update().get(pk=supplier.pk)
+    if by is not None and not by.has_perm(permission_for(to)):
+        raise TransitionRefused(f"You may not move suppliers to '{to.label}'.")
+    if to not in TRANSITIONS.get(locked.status, frozenset()):
+        raise TransitionRefused(
+            f"A supplier in status '{Status(locked.status).label}' cannot move to '{to.label}'."
+        )
+    if to in REASON_REQUIRED and not reason:
+        raise TransitionRefused(f"Moving a supplier to '{to.label}' needs a reason.")
+
+    at = at or timezone.now()
+    check = admission_check(supplier=locked, on=timezone.localdate(at))
+    if to in GATED and not check.admissible:
+        raise TransitionRefused(f"{locked.code} cannot be admitted:", unmet=check.unmet)
+
+    step = StatusTransition.objects.create(
+        supplier=locked, from_status=locked.status, to_status=to, by=by, at=at, reason=reason,
+        unmet_conditions=check.unmet, red_line=check.red_line,
+    )
+    locked.status = to
+    locked.status_changed_at = at
+    locked._history_user = by  # noqa: SLF001 - simple-history's documented way to name the actor
+    locked._change_reason = reason or f"Status changed to {to.label}"  # noqa: SLF001
+    locked.save(update_fields=["status", "status_changed_at", "updated_at"])
+    supplier.status, supplier.status_changed_at = locked.status, locked.status_changed_at
+    return step

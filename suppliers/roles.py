@@ -1,0 +1,12 @@
+"""The roles, as auth groups created by migrations (``suppliers/migrations/0003_roles.py``)."""
+
+PROCUREMENT = "Procurement"
+ESG_MANAGER = "ESG manager"
+AUDITOR = "Auditor"
+SUPPLIER_CONTACT = "Supplier contact"
+
+ALL = (PROCUREMENT, ESG_MANAGER, AUDITOR, SUPPLIER_CONTACT)
+
+
+def has_role(user, role: str) -> bool:
+    return user.is_authenticated and user.groups.filter(name=role).exists()

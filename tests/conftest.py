@@ -1,0 +1,49 @@
+import os
+
+import pytest
+
+from config.celery import app as celery_app
+from suppliers import roles
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Unit tests run tasks in-process; tests marked ``integration`` talk to the real broker and worker."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def procurement_user(db):
+    return UserFactory(username="buyer", role=roles.PROCUREMENT)
+
+
+@pytest.fixture
+def esg_manager(db):
+    return UserFactory(username="esg", role=roles.ESG_MANAGER)
+
+
+@pytest.fixture
+def auditor_user(db):
+    return UserFactory(username="auditor", role=roles.AUDITOR)
+
+
+@pytest.fixture
+def supplier_contact_user(db):
+    return UserFactory(username="contact", role=roles.SUPPLIER_CONTACT)
+
+
+def pytest_configure(config):
+    # Browser tests drive a live server from the test thread under Playwright's event loop.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
