@@ -7,7 +7,8 @@ A supplier is admitted (or reinstated from suspension) only when the gate holds:
 1. ESG evidence: an RBA VAP report no older than the policy allows (two years by default), or a completed
    onboarding audit by an assigned third-party agency;
 2. no open red-line finding;
-3. the CSR Agreement signed, the Code of Conduct acknowledged, and (by policy) the Integrity Commitment signed.
+3. the CSR Agreement signed, the Code of Conduct acknowledged, and (by policy) the Integrity
+   Commitment signed.
 """
 
 from __future__ import annotations
@@ -78,12 +79,14 @@ class TransitionRefused(Exception):
         return self.message + " " + " ".join(f"({i}) {text}" for i, text in enumerate(self.unmet, 1))
 
 
-def _evidence_condition(*, supplier: Supplier, on: dt.date, policy: OnboardingPolicy,
-                        facts: seams.AuditFacts) -> Condition:
+def _evidence_condition(
+    *, supplier: Supplier, on: dt.date, policy: OnboardingPolicy, facts: seams.AuditFacts
+) -> Condition:
     oldest = on - dt.timedelta(days=policy.vap_max_age_days)
     latest_vap = (
-        ExternalAssessment.objects.filter(supplier=supplier, kind=ExternalAssessment.Kind.RBA_VAP,
-                                          assessed_on__lte=on)
+        ExternalAssessment.objects.filter(
+            supplier=supplier, kind=ExternalAssessment.Kind.RBA_VAP, assessed_on__lte=on
+        )
         .order_by("-assessed_on")
         .first()
     )
@@ -97,8 +100,11 @@ def _evidence_condition(*, supplier: Supplier, on: dt.date, policy: OnboardingPo
         if latest_vap
         else "no RBA VAP report is on file"
     )
-    alternative = " and no onboarding audit by a third-party agency has been completed" \
-        if policy.accept_onboarding_audit else ""
+    alternative = (
+        " and no onboarding audit by a third-party agency has been completed"
+        if policy.accept_onboarding_audit
+        else ""
+    )
     return Condition(
         "esg_evidence",
         False,
@@ -143,15 +149,20 @@ def admission_check(*, supplier: Supplier, on: dt.date | None = None) -> Admissi
     conditions = [_evidence_condition(supplier=supplier, on=on, policy=policy, facts=facts)]
     if facts.red_lines:
         conditions.extend(
-            Condition("red_line", False, f"Open red-line finding {issue}. Suppliers are not admitted until "
-                                         "red-line issues are rectified.")
+            Condition(
+                "red_line",
+                False,
+                f"Open red-line finding {issue}. Suppliers are not admitted until "
+                "red-line issues are rectified.",
+            )
             for issue in facts.red_lines
         )
     else:
         conditions.append(Condition("red_line", True, "No open red-line finding."))
     conditions.extend(_agreement_conditions(supplier=supplier, on=on, policy=policy))
-    return AdmissionCheck(supplier_id=supplier.pk, on=on, conditions=tuple(conditions),
-                          red_line=bool(facts.red_lines))
+    return AdmissionCheck(
+        supplier_id=supplier.pk, on=on, conditions=tuple(conditions), red_line=bool(facts.red_lines)
+    )
 
 
 def allowed_transitions(*, supplier: Supplier) -> list[str]:
@@ -159,8 +170,9 @@ def allowed_transitions(*, supplier: Supplier) -> list[str]:
 
 
 @transaction.atomic
-def supplier_transition(*, supplier: Supplier, to: str, by, reason: str = "",
-                        at: dt.datetime | None = None) -> StatusTransition:
+def supplier_transition(
+    *, supplier: Supplier, to: str, by, reason: str = "", at: dt.datetime | None = None
+) -> StatusTransition:
     """Move a supplier to ``to``, or raise ``TransitionRefused`` saying why not.
 
     The step is stored with who, when, why and the gate's verdict; the supplier row is locked so that two
@@ -187,13 +199,19 @@ def supplier_transition(*, supplier: Supplier, to: str, by, reason: str = "",
         raise TransitionRefused(f"{locked.code} cannot be admitted:", unmet=check.unmet)
 
     step = StatusTransition.objects.create(
-        supplier=locked, from_status=locked.status, to_status=to, by=by, at=at, reason=reason,
-        unmet_conditions=check.unmet, red_line=check.red_line,
+        supplier=locked,
+        from_status=locked.status,
+        to_status=to,
+        by=by,
+        at=at,
+        reason=reason,
+        unmet_conditions=check.unmet,
+        red_line=check.red_line,
     )
     locked.status = to
     locked.status_changed_at = at
-    locked._history_user = by  # noqa: SLF001 - simple-history's documented way to name the actor
-    locked._change_reason = reason or f"Status changed to {to.label}"  # noqa: SLF001
+    locked._history_user = by
+    locked._change_reason = reason or f"Status changed to {to.label}"
     locked.save(update_fields=["status", "status_changed_at", "updated_at"])
     supplier.status, supplier.status_changed_at = locked.status, locked.status_changed_at
     return step

@@ -58,7 +58,8 @@ class Commodity(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120, unique=True)
     risk_score = models.PositiveSmallIntegerField(
-        validators=score_validators, help_text="Inherent ESG risk of this commodity or process, 0 (none) to 100."
+        validators=score_validators,
+        help_text="Inherent ESG risk of this commodity or process, 0 (none) to 100.",
     )
     rationale = models.TextField(blank=True)
     history = HistoricalRecords()
@@ -99,7 +100,7 @@ class CountryRisk(models.Model):
 class SupplierQuerySet(models.QuerySet):
     def with_region(self) -> SupplierQuerySet:
         return self.annotate(
-            region=Case(
+            reporting_region=Case(
                 When(country=MAINLAND_CHINA, then=Value(Region.MAINLAND_CHINA.value)),
                 default=Value(Region.OTHER.value),
                 output_field=models.CharField(),
@@ -133,7 +134,9 @@ class Supplier(models.Model):
     code = models.CharField(
         max_length=32,
         unique=True,
-        validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Letters, digits, '.', '_' and '-' only.")],
+        validators=[
+            RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Letters, digits, '.', '_' and '-' only.")
+        ],
     )
     name = models.CharField(max_length=200, db_index=True)
     legal_name = models.CharField(max_length=255, blank=True)
@@ -150,7 +153,11 @@ class Supplier(models.Model):
     )
     business_units = models.ManyToManyField(BusinessUnit, blank=True, related_name="suppliers")
     commodity = models.ForeignKey(
-        Commodity, null=True, blank=True, on_delete=models.PROTECT, related_name="suppliers",
+        Commodity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="suppliers",
         verbose_name="commodity / process",
     )
     country = CountryField(db_index=True)
@@ -278,7 +285,9 @@ class Agreement(models.Model):
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="agreements")
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    signed_on = models.DateField(null=True, blank=True, help_text="Empty while the agreement is sent but unsigned.")
+    signed_on = models.DateField(
+        null=True, blank=True, help_text="Empty while the agreement is sent but unsigned."
+    )
     signed_by = models.CharField(max_length=150, blank=True, help_text="Name and title of the signatory.")
     expires_on = models.DateField(null=True, blank=True)
     file = models.FileField(upload_to=agreement_upload_to, blank=True, max_length=255)
@@ -290,7 +299,9 @@ class Agreement(models.Model):
         indexes = [models.Index(fields=["supplier", "kind"], name="agreement_supplier_kind")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(expires_on__isnull=True) | Q(signed_on__isnull=True) | Q(expires_on__gt=F("signed_on")),
+                condition=Q(expires_on__isnull=True)
+                | Q(signed_on__isnull=True)
+                | Q(expires_on__gt=F("signed_on")),
                 name="agreement_expires_after_signed",
                 violation_error_message="The expiry date must be after the signing date.",
             )
@@ -300,7 +311,11 @@ class Agreement(models.Model):
         return f"{self.get_kind_display()} ({self.signed_on or 'unsigned'})"
 
     def is_in_force(self, on: dt.date) -> bool:
-        return self.signed_on is not None and self.signed_on <= on and (self.expires_on is None or self.expires_on >= on)
+        return (
+            self.signed_on is not None
+            and self.signed_on <= on
+            and (self.expires_on is None or self.expires_on >= on)
+        )
 
 
 class ExternalAssessment(models.Model):
@@ -315,7 +330,9 @@ class ExternalAssessment(models.Model):
     scheme = models.CharField(max_length=100, blank=True, help_text="Name of the scheme for 'other'.")
     score = models.DecimalField(max_digits=6, decimal_places=1, validators=[MinValueValidator(0)])
     scale_max = models.DecimalField(
-        max_digits=6, decimal_places=1, default=Decimal("200"),
+        max_digits=6,
+        decimal_places=1,
+        default=Decimal("200"),
         help_text="Highest possible score on this scheme (200 for a VAP, 100 for EcoVadis).",
     )
     assessed_on = models.DateField()
@@ -329,7 +346,9 @@ class ExternalAssessment(models.Model):
         indexes = [models.Index(fields=["supplier", "kind", "-assessed_on"], name="assessment_supplier_kind")]
         constraints = [
             models.CheckConstraint(condition=Q(scale_max__gt=0), name="assessment_scale_positive"),
-            models.CheckConstraint(condition=Q(score__lte=F("scale_max")), name="assessment_score_within_scale"),
+            models.CheckConstraint(
+                condition=Q(score__lte=F("scale_max")), name="assessment_score_within_scale"
+            ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("assessed_on")),
                 name="assessment_valid_after_assessed",
@@ -351,8 +370,9 @@ class StatusTransition(models.Model):
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=20, choices=Supplier.Status.choices)
     to_status = models.CharField(max_length=20, choices=Supplier.Status.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now, db_index=True)
     reason = models.TextField(blank=True)
     unmet_conditions = models.JSONField(default=list, blank=True)
@@ -411,8 +431,9 @@ class RiskModel(models.Model):
     version = models.PositiveIntegerField(unique=True)
     note = models.CharField(max_length=255, blank=True, help_text="What changed and why.")
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     weight_country = models.PositiveSmallIntegerField(default=20, validators=score_validators)
     weight_commodity = models.PositiveSmallIntegerField(default=15, validators=score_validators)
@@ -422,14 +443,22 @@ class RiskModel(models.Model):
     weight_materiality = models.PositiveSmallIntegerField(default=10, validators=score_validators)
 
     medium_threshold = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("40"), help_text="Scores from this value are medium risk."
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("40"),
+        help_text="Scores from this value are medium risk.",
     )
     high_threshold = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("60"), help_text="Scores from this value are high risk."
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("60"),
+        help_text="Scores from this value are high risk.",
     )
 
     default_country_score = models.PositiveSmallIntegerField(
-        default=50, validators=score_validators, help_text="Country factor for a country missing from the table."
+        default=50,
+        validators=score_validators,
+        help_text="Country factor for a country missing from the table.",
     )
     default_commodity_score = models.PositiveSmallIntegerField(
         default=50, validators=score_validators, help_text="Commodity factor when none is recorded."
@@ -452,11 +481,14 @@ class RiskModel(models.Model):
     materiality_strategic = models.PositiveSmallIntegerField(default=20, validators=score_validators)
     materiality_high_spend = models.PositiveSmallIntegerField(default=20, validators=score_validators)
     high_spend_threshold_usd = models.DecimalField(
-        max_digits=16, decimal_places=2, default=Decimal("1000000"),
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("1000000"),
         help_text="Annual spend (converted to USD with the rates below) from which spend adds materiality.",
     )
     usd_rates = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text='USD value of one unit of each currency, e.g. {"CNY": 0.14, "EUR": 1.08}. '
         "Spend in a currency missing here does not count towards materiality.",
     )
@@ -469,22 +501,32 @@ class RiskModel(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(
-                    weight_country__lte=100, weight_commodity__lte=100, weight_audit__lte=100,
-                    weight_findings__lte=100, weight_external__lte=100, weight_materiality__lte=100,
+                    weight_country__lte=100,
+                    weight_commodity__lte=100,
+                    weight_audit__lte=100,
+                    weight_findings__lte=100,
+                    weight_external__lte=100,
+                    weight_materiality__lte=100,
                 ),
                 name="risk_model_weights_at_most_100",
             ),
             models.CheckConstraint(
                 condition=Exact(
-                    F("weight_country") + F("weight_commodity") + F("weight_audit") + F("weight_findings")
-                    + F("weight_external") + F("weight_materiality"),
+                    F("weight_country")
+                    + F("weight_commodity")
+                    + F("weight_audit")
+                    + F("weight_findings")
+                    + F("weight_external")
+                    + F("weight_materiality"),
                     100,
                 ),
                 name="risk_model_weights_sum_100",
                 violation_error_message="The six weights must add up to 100.",
             ),
             models.CheckConstraint(
-                condition=Q(medium_threshold__gt=0, medium_threshold__lt=F("high_threshold"), high_threshold__lte=100),
+                condition=Q(
+                    medium_threshold__gt=0, medium_threshold__lt=F("high_threshold"), high_threshold__lte=100
+                ),
                 name="risk_model_thresholds_ordered",
                 violation_error_message="Thresholds must satisfy 0 < medium < high ≤ 100.",
             ),
@@ -512,7 +554,9 @@ class RiskAssessment(models.Model):
     model = models.ForeignKey(RiskModel, on_delete=models.PROTECT, related_name="assessments")
     computed_at = models.DateTimeField(default=timezone.now)
     score = models.DecimalField(max_digits=5, decimal_places=2)
-    score_level = models.CharField(max_length=10, choices=RiskLevel.choices, help_text="Level from the score alone.")
+    score_level = models.CharField(
+        max_length=10, choices=RiskLevel.choices, help_text="Level from the score alone."
+    )
     level = models.CharField(max_length=10, choices=RiskLevel.choices, help_text="Level after hard rules.")
     factors = models.JSONField(default=list)
     hard_rules = models.JSONField(default=list, blank=True)
@@ -524,4 +568,6 @@ class RiskAssessment(models.Model):
         indexes = [models.Index(fields=["supplier", "-computed_at"], name="assessment_supplier_time")]
 
     def __str__(self) -> str:
-        return f"{self.supplier_id}: {self.level} ({self.score}) v{self.model_id} at {self.computed_at:%Y-%m-%d}"
+        return (
+            f"{self.supplier_id}: {self.level} ({self.score}) v{self.model_id} at {self.computed_at:%Y-%m-%d}"
+        )

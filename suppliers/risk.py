@@ -102,26 +102,48 @@ def _factor_scores(inputs: Inputs, model: RiskModel) -> dict[str, tuple[Decimal,
     scores: dict[str, tuple[Decimal, str]] = {}
 
     if inputs.country_score is None:
-        scores["country"] = (_clamp(model.default_country_score),
-                             f"{inputs.country}: not in the country table, default {model.default_country_score}")
+        scores["country"] = (
+            _clamp(model.default_country_score),
+            f"{inputs.country}: not in the country table, default {model.default_country_score}",
+        )
     else:
-        scores["country"] = (_clamp(inputs.country_score), f"{inputs.country}: {inputs.country_score} in the country table")
+        scores["country"] = (
+            _clamp(inputs.country_score),
+            f"{inputs.country}: {inputs.country_score} in the country table",
+        )
 
     if inputs.commodity_score is None:
-        scores["commodity"] = (_clamp(model.default_commodity_score), "No commodity / process recorded: default")
+        scores["commodity"] = (
+            _clamp(model.default_commodity_score),
+            "No commodity / process recorded: default",
+        )
     else:
-        scores["commodity"] = (_clamp(inputs.commodity_score), f"{inputs.commodity}: {inputs.commodity_score}")
+        scores["commodity"] = (
+            _clamp(inputs.commodity_score),
+            f"{inputs.commodity}: {inputs.commodity_score}",
+        )
 
-    band_scores = {"high": model.audit_score_high_performer, "medium": model.audit_score_medium_performer,
-                   "low": model.audit_score_low_performer}
+    band_scores = {
+        "high": model.audit_score_high_performer,
+        "medium": model.audit_score_medium_performer,
+        "low": model.audit_score_low_performer,
+    }
     if inputs.audit_band in band_scores:
-        scores["audit"] = (_clamp(band_scores[inputs.audit_band]),
-                           f"Latest audit ({inputs.audit_on}): {BAND_LABELS[inputs.audit_band]}")
+        scores["audit"] = (
+            _clamp(band_scores[inputs.audit_band]),
+            f"Latest audit ({inputs.audit_on}): {BAND_LABELS[inputs.audit_band]}",
+        )
     else:
-        scores["audit"] = (_clamp(model.audit_score_no_audit), "No third-party audit yet (counts as elevated)")
+        scores["audit"] = (
+            _clamp(model.audit_score_no_audit),
+            "No third-party audit yet (counts as elevated)",
+        )
 
-    points = {"priority": model.findings_points_priority, "major": model.findings_points_major,
-              "minor": model.findings_points_minor}
+    points = {
+        "priority": model.findings_points_priority,
+        "major": model.findings_points_major,
+        "minor": model.findings_points_minor,
+    }
     counted = {sev: inputs.open_findings.get(sev, 0) for sev in points}
     raw = sum(points[sev] * n for sev, n in counted.items())
     detail = ", ".join(f"{n} {sev}" for sev, n in counted.items() if n) or "none"
@@ -164,11 +186,14 @@ def evaluate(inputs: Inputs, model: RiskModel) -> Evaluation:
         factors.append(Factor(key, FACTOR_LABELS[key], score, weights[key], contribution, detail))
     total = sum((f.contribution for f in factors), Decimal(0)).quantize(TWO_PLACES)
     score_level = model.level_for(total)
-    hard_rules = tuple(f"Open red-line finding {issue}: high risk until rectified" for issue in inputs.red_lines)
+    hard_rules = tuple(
+        f"Open red-line finding {issue}: high risk until rectified" for issue in inputs.red_lines
+    )
     level = RiskLevel.HIGH if hard_rules else score_level
     payload = json.dumps({"model": model.version, "inputs": asdict(inputs)}, sort_keys=True, default=str)
-    return Evaluation(total, score_level, level, tuple(factors), hard_rules,
-                      hashlib.sha256(payload.encode()).hexdigest())
+    return Evaluation(
+        total, score_level, level, tuple(factors), hard_rules, hashlib.sha256(payload.encode()).hexdigest()
+    )
 
 
 def effective_level(*, level: str, hard_rules: Sequence[str], override: str) -> str:
@@ -191,9 +216,11 @@ def _batches(queryset, batch_size: int) -> Iterator[list[Supplier]]:
 
 def _latest_external(supplier_ids: Sequence[int], on: dt.date) -> dict[int, ExternalAssessment]:
     latest: dict[int, ExternalAssessment] = {}
-    valid = ExternalAssessment.objects.filter(supplier_id__in=supplier_ids, assessed_on__lte=on).exclude(
-        valid_until__lt=on
-    ).exclude(kind=ExternalAssessment.Kind.RBA_SAQ)
+    valid = (
+        ExternalAssessment.objects.filter(supplier_id__in=supplier_ids, assessed_on__lte=on)
+        .exclude(valid_until__lt=on)
+        .exclude(kind=ExternalAssessment.Kind.RBA_SAQ)
+    )
     for assessment in valid.order_by("supplier_id", "-assessed_on", "-pk").only(
         "supplier_id", "kind", "score", "scale_max", "assessed_on"
     ):
@@ -201,8 +228,13 @@ def _latest_external(supplier_ids: Sequence[int], on: dt.date) -> dict[int, Exte
     return latest
 
 
-def _inputs(supplier: Supplier, *, country_scores: dict[str, int], facts: seams.AuditFacts,
-            external: ExternalAssessment | None) -> Inputs:
+def _inputs(
+    supplier: Supplier,
+    *,
+    country_scores: dict[str, int],
+    facts: seams.AuditFacts,
+    external: ExternalAssessment | None,
+) -> Inputs:
     country = str(supplier.country)
     return Inputs(
         country=country,
@@ -213,7 +245,11 @@ def _inputs(supplier: Supplier, *, country_scores: dict[str, int], facts: seams.
         audit_on=facts.latest_audit_on.isoformat() if facts.latest_audit_on else None,
         open_findings={k: v for k, v in sorted(facts.open_findings.items()) if v},
         red_lines=[str(issue) for issue in facts.red_lines],
-        external=(external.get_kind_display(), float(external.normalized_score), external.assessed_on.isoformat())
+        external=(
+            external.get_kind_display(),
+            float(external.normalized_score),
+            external.assessed_on.isoformat(),
+        )
         if external
         else None,
         tier=supplier.tier,
@@ -224,31 +260,51 @@ def _inputs(supplier: Supplier, *, country_scores: dict[str, int], facts: seams.
     )
 
 
-def _assess_batch(batch: list[Supplier], *, model: RiskModel, country_scores: dict[str, int], now: dt.datetime,
-                  force: bool, by=None) -> int:
+def _assess_batch(
+    batch: list[Supplier],
+    *,
+    model: RiskModel,
+    country_scores: dict[str, int],
+    now: dt.datetime,
+    force: bool,
+    by=None,
+) -> int:
     ids = [s.pk for s in batch]
     facts = seams.audit_facts(ids)
     externals = _latest_external(ids, timezone.localdate(now))
     new_assessments: list[RiskAssessment] = []
     changed: list[Supplier] = []
     for supplier in batch:
-        inputs = _inputs(supplier, country_scores=country_scores, facts=facts[supplier.pk],
-                         external=externals.get(supplier.pk))
+        inputs = _inputs(
+            supplier,
+            country_scores=country_scores,
+            facts=facts[supplier.pk],
+            external=externals.get(supplier.pk),
+        )
         result = evaluate(inputs, model)
         previous = supplier.risk_assessment
         if force or previous is None or previous.fingerprint != result.fingerprint:
             assessment = RiskAssessment(
-                supplier=supplier, model=model, computed_at=now, score=result.score,
-                score_level=result.score_level, level=result.level,
-                factors=[f.as_json() for f in result.factors], hard_rules=list(result.hard_rules),
+                supplier=supplier,
+                model=model,
+                computed_at=now,
+                score=result.score,
+                score_level=result.score_level,
+                level=result.level,
+                factors=[f.as_json() for f in result.factors],
+                hard_rules=list(result.hard_rules),
                 fingerprint=result.fingerprint,
             )
             new_assessments.append(assessment)
             supplier.risk_assessment = assessment
-        level = effective_level(level=result.level, hard_rules=result.hard_rules,
-                                override=supplier.risk_override_level)
-        if (supplier.risk_assessment is not previous or supplier.risk_level != level
-                or supplier.risk_score != result.score):
+        level = effective_level(
+            level=result.level, hard_rules=result.hard_rules, override=supplier.risk_override_level
+        )
+        if (
+            supplier.risk_assessment is not previous
+            or supplier.risk_level != level
+            or supplier.risk_score != result.score
+        ):
             supplier.risk_level = level
             supplier.risk_score = result.score
             changed.append(supplier)
@@ -257,8 +313,12 @@ def _assess_batch(batch: list[Supplier], *, model: RiskModel, country_scores: di
         for supplier in changed:
             supplier.risk_assessment_id = supplier.risk_assessment.pk
         bulk_update_with_history(
-            changed, Supplier, SUPPLIER_RISK_FIELDS, batch_size=len(changed),
-            default_user=by, default_change_reason="Risk reassessed",
+            changed,
+            Supplier,
+            SUPPLIER_RISK_FIELDS,
+            batch_size=len(changed),
+            default_user=by,
+            default_change_reason="Risk reassessed",
         )
     return len(new_assessments)
 
@@ -267,8 +327,9 @@ def _country_scores() -> dict[str, int]:
     return {str(country): score for country, score in CountryRisk.objects.values_list("country", "score")}
 
 
-def risk_refresh(*, supplier_ids: Iterable[int] | None = None, batch_size: int = 1000, force: bool = False,
-                 by=None) -> int:
+def risk_refresh(
+    *, supplier_ids: Iterable[int] | None = None, batch_size: int = 1000, force: bool = False, by=None
+) -> int:
     """Reassess the given suppliers (all when ``None``) in batches; returns the number of new assessments."""
     model = RiskModel.objects.current()
     country_scores = _country_scores()
@@ -279,7 +340,9 @@ def risk_refresh(*, supplier_ids: Iterable[int] | None = None, batch_size: int =
     created = 0
     for batch in _batches(queryset, batch_size):
         with transaction.atomic():
-            created += _assess_batch(batch, model=model, country_scores=country_scores, now=now, force=force, by=by)
+            created += _assess_batch(
+                batch, model=model, country_scores=country_scores, now=now, force=force, by=by
+            )
     return created
 
 
@@ -304,18 +367,22 @@ def risk_override_set(*, supplier: Supplier, level: str, reason: str, by) -> Sup
         raise OverrideRefused("A risk override needs a reason.")
     if by is not None and not by.has_perm("suppliers.override_risk"):
         raise OverrideRefused("You may not override risk levels.")
-    locked = Supplier.objects.select_for_update().select_related("risk_assessment").get(pk=supplier.pk)
+    locked = (
+        Supplier.objects.select_for_update(of=("self",)).select_related("risk_assessment").get(pk=supplier.pk)
+    )
     locked.risk_override_level = level
     locked.risk_override_reason = reason
     locked.risk_override_by = by
     locked.risk_override_at = timezone.now()
     assessment = locked.risk_assessment
     if assessment is not None:
-        locked.risk_level = effective_level(level=assessment.level, hard_rules=assessment.hard_rules, override=level)
+        locked.risk_level = effective_level(
+            level=assessment.level, hard_rules=assessment.hard_rules, override=level
+        )
     else:
         locked.risk_level = level
-    locked._history_user = by  # noqa: SLF001
-    locked._change_reason = f"Risk overridden to {level}: {reason}"  # noqa: SLF001
+    locked._history_user = by
+    locked._change_reason = f"Risk overridden to {level}: {reason}"
     locked.save()
     return locked
 
@@ -324,14 +391,16 @@ def risk_override_set(*, supplier: Supplier, level: str, reason: str, by) -> Sup
 def risk_override_clear(*, supplier: Supplier, by, reason: str = "") -> Supplier:
     if by is not None and not by.has_perm("suppliers.override_risk"):
         raise OverrideRefused("You may not override risk levels.")
-    locked = Supplier.objects.select_for_update().select_related("risk_assessment").get(pk=supplier.pk)
+    locked = (
+        Supplier.objects.select_for_update(of=("self",)).select_related("risk_assessment").get(pk=supplier.pk)
+    )
     locked.risk_override_level = ""
     locked.risk_override_reason = ""
     locked.risk_override_by = None
     locked.risk_override_at = None
     locked.risk_level = locked.risk_assessment.level if locked.risk_assessment else ""
-    locked._history_user = by  # noqa: SLF001
-    locked._change_reason = f"Risk override removed{': ' + reason.strip() if reason.strip() else ''}"  # noqa: SLF001
+    locked._history_user = by
+    locked._change_reason = f"Risk override removed{': ' + reason.strip() if reason.strip() else ''}"
     locked.save()
     return locked
 
@@ -341,10 +410,12 @@ def explanation(*, supplier: Supplier) -> list[str]:
     assessment = supplier.risk_assessment
     if assessment is None:
         return ["Not assessed yet."]
+    model = assessment.model
+    computed = timezone.localtime(assessment.computed_at)
     lines = [
-        f"Score {assessment.score} of 100 with risk model v{assessment.model.version} "
-        f"on {timezone.localtime(assessment.computed_at):%Y-%m-%d %H:%M}: {assessment.get_score_level_display()} "
-        f"by the score (medium from {assessment.model.medium_threshold}, high from {assessment.model.high_threshold})."
+        f"Score {assessment.score} of 100 with risk model v{model.version} on {computed:%Y-%m-%d %H:%M}: "
+        f"{assessment.get_score_level_display()} by the score (medium from {model.medium_threshold}, "
+        f"high from {model.high_threshold})."
     ]
     lines.extend(
         f"{f['label']}: {f['score']:g} × {f['weight']}% = {f['contribution']:g} ({f['detail']})."

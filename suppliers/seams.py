@@ -47,7 +47,7 @@ _audit_facts_provider: AuditFactsProvider | None = None
 
 
 def register_audit_facts(provider: AuditFactsProvider) -> None:
-    global _audit_facts_provider  # noqa: PLW0603 - one registry, set once at start-up
+    global _audit_facts_provider
     _audit_facts_provider = provider
 
 

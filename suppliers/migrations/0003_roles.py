@@ -11,21 +11,44 @@ it"). Later apps add their own permissions to the same groups in their own migra
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-READ = ["view_businessunit", "view_commodity", "view_countryrisk", "view_riskmodel", "view_riskassessment",
-        "view_statustransition", "view_onboardingpolicy"]
+READ = [
+    "view_businessunit",
+    "view_commodity",
+    "view_countryrisk",
+    "view_riskmodel",
+    "view_riskassessment",
+    "view_statustransition",
+    "view_onboardingpolicy",
+]
 PROCUREMENT = READ + [
-    "view_supplier", "add_supplier", "change_supplier", "import_suppliers",
-    "view_contact", "add_contact", "change_contact", "delete_contact",
-    "view_agreement", "add_agreement", "change_agreement",
-    "view_externalassessment", "add_externalassessment", "change_externalassessment",
+    "view_supplier",
+    "add_supplier",
+    "change_supplier",
+    "import_suppliers",
+    "view_contact",
+    "add_contact",
+    "change_contact",
+    "delete_contact",
+    "view_agreement",
+    "add_agreement",
+    "change_agreement",
+    "view_externalassessment",
+    "add_externalassessment",
+    "change_externalassessment",
 ]
 ESG_MANAGER = PROCUREMENT + [
-    "approve_supplier", "override_risk",
-    "delete_agreement", "delete_externalassessment",
+    "approve_supplier",
+    "override_risk",
+    "delete_agreement",
+    "delete_externalassessment",
     "add_riskmodel",
-    "add_businessunit", "change_businessunit",
-    "add_commodity", "change_commodity",
-    "add_countryrisk", "change_countryrisk", "delete_countryrisk",
+    "add_businessunit",
+    "change_businessunit",
+    "add_commodity",
+    "change_commodity",
+    "add_countryrisk",
+    "change_countryrisk",
+    "delete_countryrisk",
     "change_onboardingpolicy",
 ]
 ROLES = {

@@ -12,8 +12,11 @@ def create_schedule(apps, schema_editor):
     )
     PeriodicTask.objects.get_or_create(
         name="Nightly risk refresh",
-        defaults={"task": "suppliers.tasks.refresh_all_risk", "crontab": crontab,
-                  "description": "Recomputes every supplier's risk assessment with the current model."},
+        defaults={
+            "task": "suppliers.tasks.refresh_all_risk",
+            "crontab": crontab,
+            "description": "Recomputes every supplier's risk assessment with the current model.",
+        },
     )
 
 
