@@ -116,3 +116,56 @@ def make_admissible(supplier: Supplier, *, on: dt.date | None = None) -> Supplie
     for kind in Agreement.Kind.values:
         AgreementFactory(supplier=supplier, kind=kind, signed_on=on - dt.timedelta(days=10))
     return supplier
+
+
+# --- audits ------------------------------------------------------------------------------------------------
+
+from audits.models import Audit, AuditAgency, Auditor, CodeProvision, Finding  # noqa: E402
+
+
+class AuditAgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditAgency
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"agency-{n}")
+    name = factory.Sequence(lambda n: f"Audit Agency {n}")
+    email = factory.LazyAttribute(lambda a: f"audits@{a.code}.example")
+
+
+class AuditorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Auditor
+
+    user = factory.SubFactory(UserFactory, role=roles.AUDITOR)
+    agency = factory.SubFactory(AuditAgencyFactory)
+
+
+class AuditFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Audit
+
+    reference = factory.Sequence(lambda n: f"AUD-2026-{n + 1:05d}")
+    supplier = factory.SubFactory(SupplierFactory)
+    agency = factory.SubFactory(AuditAgencyFactory)
+    site = "Plant 1, Shenzhen"
+    type = Audit.Type.ANNUAL
+    planned_start = dt.date(2026, 3, 2)
+    planned_end = dt.date(2026, 3, 4)
+
+
+def provision(code: str = "A3") -> CodeProvision:
+    return CodeProvision.objects.get(code_version="RBA 8.0", code=code)
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Finding
+
+    audit = factory.SubFactory(
+        AuditFactory, status=Audit.Status.IN_PROGRESS, actual_start=dt.date(2026, 3, 2)
+    )
+    number = factory.Sequence(lambda n: n + 1)
+    provision = factory.LazyFunction(lambda: provision("A3"))
+    severity = "major"
+    description = "Overtime above 60 hours a week for 30% of sampled workers."

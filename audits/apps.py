@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class AuditsConfig(AppConfig):
+    name = "audits"
+    verbose_name = "Audits and corrective action"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from suppliers import seams
+
+        from .selectors import audit_facts_for_suppliers
+
+        seams.register_audit_facts(audit_facts_for_suppliers)
