@@ -113,8 +113,8 @@ def test_an_audit_goes_from_plan_to_closed_findings(supplier, auditor, esg_manag
     # While the red line is open the supplier cannot be admitted and is high risk.
     check = lifecycle.admission_check(supplier=supplier, on=dt.date(2026, 3, 11))
     assert check.unmet == [
-        f"Open red-line finding {audit.reference}-F02: A2 Young Workers, red line 1 Child labor / protection of "
-        "underage workers. Suppliers are not admitted until red-line issues are rectified."
+        f"Open red-line finding {audit.reference}-F02: A2 Young Workers, red line 1 Child labor / "
+        "protection of underage workers. Suppliers are not admitted until red-line issues are rectified."
     ]
     risk_refresh()
     supplier.refresh_from_db()
@@ -133,13 +133,13 @@ def test_an_audit_goes_from_plan_to_closed_findings(supplier, auditor, esg_manag
         )
 
     # Submitted, rejected, resubmitted, approved.
-    cap_args = dict(
-        root_cause="Agency hiring without ID checks",
-        corrective_action="Remove minors; remediation programme",
-        preventive_action="Direct hiring with ID verification",
-        owner="HR manager",
-        planned_completion=dt.date(2026, 4, 5),
-    )
+    cap_args = {
+        "root_cause": "Agency hiring without ID checks",
+        "corrective_action": "Remove minors; remediation programme",
+        "preventive_action": "Direct hiring with ID verification",
+        "owner": "HR manager",
+        "planned_completion": dt.date(2026, 4, 5),
+    }
     with at(dt.date(2026, 3, 12)):
         services.cap_submit(finding=red, by=supplier_contact_user, **cap_args)
     with at(dt.date(2026, 3, 13)):
@@ -313,7 +313,7 @@ def test_a_report_cannot_be_submitted_without_score_dates_and_file(supplier, aud
 
 
 def test_performance_bands_follow_the_policy_thresholds(supplier, auditor, esg_manager):
-    audit, *_ = run_audit(supplier=supplier, auditor=auditor, esg_manager=esg_manager)
+    _audit, *_ = run_audit(supplier=supplier, auditor=auditor, esg_manager=esg_manager)
     policy = AuditPolicy.current()
 
     assert [policy.band_for(Decimal(s)) for s in ("181", "180", "160", "159.9")] == [
