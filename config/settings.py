@@ -124,6 +124,18 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
+    # S3-compatible object storage (AWS S3, MinIO, Ceph...); needs the "s3" extra: pip install -e ".[s3]".
+    STORAGES["default"]["OPTIONS"] = {
+        "bucket_name": env("S3_BUCKET"),
+        "endpoint_url": env("S3_ENDPOINT_URL", default=None),
+        "region_name": env("S3_REGION", default=None),
+        "access_key": env("S3_ACCESS_KEY_ID", default=None),
+        "secret_key": env("S3_SECRET_ACCESS_KEY", default=None),
+        "default_acl": None,
+        "file_overwrite": False,
+        "querystring_auth": True,
+    }
 WHITENOISE_USE_FINDERS = DEBUG
 # Largest accepted upload, in bytes (audit reports, evidence, supplier lists, CMRT/EMRT files).
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
