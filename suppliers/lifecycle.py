@@ -18,9 +18,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from . import seams
 from .models import Agreement, ExternalAssessment, OnboardingPolicy, StatusTransition, Supplier
+from .tasks import schedule_risk_refresh
 
 Status = Supplier.Status
 
@@ -215,3 +217,46 @@ def supplier_transition(
     locked.save(update_fields=["status", "status_changed_at", "updated_at"])
     supplier.status, supplier.status_changed_at = locked.status, locked.status_changed_at
     return step
+
+
+def suppliers_flag_for_suspension_review(*, reasons: dict[int, str], at: dt.datetime | None = None) -> int:
+    """Flag suppliers for suspension review (escalation's last stage), each with the reason in words. The flag
+    is a hard rule of the risk model (the supplier becomes high risk), recorded in each supplier's history.
+    Suppliers already flagged keep their first reason. Returns how many were newly flagged."""
+    at = at or timezone.now()
+    flagged = []
+    for supplier in Supplier.objects.filter(pk__in=list(reasons), suspension_review=False).only(
+        "pk", "suspension_review", "suspension_review_reason", "suspension_review_at"
+    ):
+        supplier.suspension_review = True
+        supplier.suspension_review_reason = reasons[supplier.pk]
+        supplier.suspension_review_at = at
+        flagged.append(supplier)
+    if flagged:
+        bulk_update_with_history(
+            flagged,
+            Supplier,
+            ["suspension_review", "suspension_review_reason", "suspension_review_at"],
+            batch_size=500,
+            default_change_reason="Flagged for suspension review by escalation",
+        )
+        schedule_risk_refresh([s.pk for s in flagged])
+    return len(flagged)
+
+
+@transaction.atomic
+def supplier_clear_suspension_review(*, supplier: Supplier, by, reason: str) -> Supplier:
+    """An ESG manager has reviewed the flag (and suspended the supplier, or not): clear it, with a reason."""
+    if by is not None and not by.has_perm("suppliers.approve_supplier"):
+        raise TransitionRefused("You may not clear suspension reviews.")
+    if not reason.strip():
+        raise TransitionRefused("Clearing a suspension review needs a reason.")
+    locked = Supplier.objects.select_for_update().get(pk=supplier.pk)
+    locked.suspension_review = False
+    locked.suspension_review_reason = ""
+    locked.suspension_review_at = None
+    locked._history_user = by
+    locked._change_reason = f"Suspension review cleared: {reason.strip()}"
+    locked.save()
+    schedule_risk_refresh([locked.pk])
+    return locked

@@ -190,6 +190,12 @@ class Supplier(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     risk_override_at = models.DateTimeField(null=True, blank=True)
+    # Set by escalation (an item overdue past the last stage); cleared by an ESG manager after review.
+    suspension_review = models.BooleanField(
+        default=False, db_index=True, help_text="Flagged for suspension review."
+    )
+    suspension_review_reason = models.TextField(blank=True)
+    suspension_review_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -83,6 +83,7 @@ class Inputs:
     strategic: bool
     spend: str | None
     currency: str
+    suspension_review: str | None = None  # the reason, when flagged by escalation
 
 
 def _clamp(value: Decimal | int) -> Decimal:
@@ -189,6 +190,8 @@ def evaluate(inputs: Inputs, model: RiskModel) -> Evaluation:
     hard_rules = tuple(
         f"Open red-line finding {issue}: high risk until rectified" for issue in inputs.red_lines
     )
+    if inputs.suspension_review is not None:
+        hard_rules += (f"Flagged for suspension review: {inputs.suspension_review}",)
     level = RiskLevel.HIGH if hard_rules else score_level
     payload = json.dumps({"model": model.version, "inputs": asdict(inputs)}, sort_keys=True, default=str)
     return Evaluation(
@@ -257,6 +260,9 @@ def _inputs(
         strategic=supplier.strategic,
         spend=str(supplier.annual_spend) if supplier.annual_spend is not None else None,
         currency=supplier.currency,
+        suspension_review=(supplier.suspension_review_reason or "no reason recorded")
+        if supplier.suspension_review
+        else None,
     )
 
 
