@@ -4,6 +4,8 @@ PROCUREMENT = "Procurement"
 ESG_MANAGER = "ESG manager"
 AUDITOR = "Auditor"
 SUPPLIER_CONTACT = "Supplier contact"
+# Created by reminders/migrations/0002: receives the last escalation stage.
+PROCUREMENT_HEAD = "Procurement head"
 
 ALL = (PROCUREMENT, ESG_MANAGER, AUDITOR, SUPPLIER_CONTACT)
 

@@ -1,0 +1,254 @@
+"""Every kind of item the scheduler chases, in one place. To add a kind, declare it here with ``register``.
+
+Each kind's ``open_items`` leaves out closed items, so closing an item (a CAP approved, a finding verified,
+a report submitted, an agreement renewed) stops its reminders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db.models import DateField, Exists, F, Func, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from audits.models import Audit, AuditPolicy, CorrectiveActionPlan, Finding, ProgressUpdate
+from suppliers.models import Agreement, ExternalAssessment, OnboardingPolicy, Supplier
+
+from .registry import ItemInfo, ItemKind, register
+
+ACTIVE_SUPPLIER = [Supplier.Status.SCREENING, Supplier.Status.ADMITTED, Supplier.Status.SUSPENDED]
+PROGRESS_REPORT_DUE_DAY = 5  # the report on a month is due on this day of the next month
+
+
+class AddDays(Func):
+    """``date + n days`` on PostgreSQL and SQLite alike."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, days: int):
+        super().__init__(expression)
+        self.days = int(days)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} + {self.days})", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date({sql}, '{self.days:+d} days')", params
+
+
+def _annotated(queryset, *, item, supplier, due, period=None):
+    return queryset.annotate(
+        r_item=item, r_supplier=supplier, r_due=due, r_period=period if period is not None else due
+    )
+
+
+# --- Findings -----------------------------------------------------------------------------------------
+
+
+def _open_issued_findings():
+    return Finding.objects.actionable().issued().open()
+
+
+def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
+    findings = Finding.objects.filter(pk__in=ids).select_related("audit", "provision")
+    info = {}
+    for f in findings:
+        red = f", red line {f.red_line}" if f.red_line else ""
+        due = {"cap": f.cap_due, "rectification": f.rectification_due}.get(what)
+        suffix = f": {what} due {due:%Y-%m-%d}" if due else ""
+        info[f.pk] = ItemInfo(
+            title=f"{f.reference} {f.provision.code} {f.provision.title} ({f.severity}{red}){suffix}",
+            url=reverse("admin:audits_finding_change", args=[f.pk]),
+        )
+    return info
+
+
+def cap_items(today: dt.date):
+    waiting = Q(cap__isnull=True) | Q(
+        cap__status__in=[CorrectiveActionPlan.Status.NOT_STARTED, CorrectiveActionPlan.Status.REJECTED]
+    )
+    return _annotated(
+        _open_issued_findings().filter(waiting, cap_due__isnull=False),
+        item=F("pk"),
+        supplier=F("audit__supplier_id"),
+        due=F("cap_due"),
+    )
+
+
+def rectification_items(today: dt.date):
+    return _annotated(
+        _open_issued_findings(), item=F("pk"), supplier=F("audit__supplier_id"), due=F("rectification_due")
+    )
+
+
+def _previous_month(today: dt.date) -> dt.date:
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def progress_items(today: dt.date):
+    """Findings under rectification through the whole of last month without a progress report on it."""
+    month = _previous_month(today)
+    due = today.replace(day=PROGRESS_REPORT_DUE_DAY)
+    reported = ProgressUpdate.objects.filter(finding=OuterRef("pk"), month=month)
+    return _annotated(
+        _open_issued_findings().filter(audit__accepted_on__lt=month).exclude(Exists(reported)),
+        item=F("pk"),
+        supplier=F("audit__supplier_id"),
+        due=Value(due, output_field=DateField()),
+        period=Value(month, output_field=DateField()),
+    )
+
+
+register(
+    ItemKind(
+        key="cap_due",
+        label="Corrective action plan due",
+        action="Submit the corrective action plan",
+        open_items=cap_items,
+        describe=lambda ids: _describe_findings(ids, "cap"),
+    )
+)
+register(
+    ItemKind(
+        key="rectification_due",
+        label="Rectification due",
+        action="Complete the rectification and upload the evidence",
+        open_items=rectification_items,
+        describe=lambda ids: _describe_findings(ids, "rectification"),
+    )
+)
+register(
+    ItemKind(
+        key="progress_missing",
+        label="Monthly progress report missing",
+        action="Submit last month's progress report",
+        open_items=progress_items,
+        describe=lambda ids: _describe_findings(ids, "progress"),
+        max_stage=2,  # the next month's report takes over
+    )
+)
+
+
+# --- Audit reports -------------------------------------------------------------------------------------
+
+
+def report_items(today: dt.date):
+    days = AuditPolicy.current().report_due_days
+    return _annotated(
+        Audit.objects.filter(status__in=[Audit.Status.PLANNED, Audit.Status.IN_PROGRESS]),
+        item=F("pk"),
+        supplier=F("supplier_id"),
+        due=AddDays(Coalesce("actual_end", "planned_end"), days),
+    )
+
+
+def _describe_audits(ids: Sequence[int]) -> dict[int, ItemInfo]:
+    audits = Audit.objects.filter(pk__in=ids).select_related("agency", "lead_auditor__user")
+    info = {}
+    for audit in audits:
+        emails = [audit.agency.email]
+        if audit.lead_auditor and audit.lead_auditor.user.email:
+            emails.append(audit.lead_auditor.user.email)
+        end = audit.actual_end or audit.planned_end
+        info[audit.pk] = ItemInfo(
+            title=f"{audit.reference} by {audit.agency.name}: "
+            f"audit ended {end:%Y-%m-%d}, report not submitted",
+            url=reverse("admin:audits_audit_change", args=[audit.pk]),
+            responsible=tuple(e for e in emails if e),
+        )
+    return info
+
+
+register(
+    ItemKind(
+        key="report_late",
+        label="Audit report late",
+        action="Submit the audit report",
+        open_items=report_items,
+        describe=_describe_audits,
+    )
+)
+
+
+# --- Supplier evidence and agreements ------------------------------------------------------------------
+
+
+def vap_items(today: dt.date):
+    """The latest RBA VAP of each active supplier, expiring when its validity (or the onboarding policy's age
+    limit) ends."""
+    newer = ExternalAssessment.objects.filter(
+        supplier=OuterRef("supplier"),
+        kind=ExternalAssessment.Kind.RBA_VAP,
+        assessed_on__gt=OuterRef("assessed_on"),
+    )
+    max_age = OnboardingPolicy.current().vap_max_age_days
+    return _annotated(
+        ExternalAssessment.objects.filter(
+            kind=ExternalAssessment.Kind.RBA_VAP, supplier__status__in=ACTIVE_SUPPLIER
+        ).exclude(Exists(newer)),
+        item=F("pk"),
+        supplier=F("supplier_id"),
+        due=Coalesce("valid_until", AddDays(F("assessed_on"), max_age)),
+    )
+
+
+def _describe_vaps(ids: Sequence[int]) -> dict[int, ItemInfo]:
+    return {
+        a.pk: ItemInfo(
+            title=f"RBA VAP of {a.assessed_on:%Y-%m-%d} (score {a.score})",
+            url=reverse("admin:suppliers_supplier_change", args=[a.supplier_id]),
+        )
+        for a in ExternalAssessment.objects.filter(pk__in=ids)
+    }
+
+
+def agreement_items(today: dt.date):
+    renewed = Agreement.objects.filter(
+        supplier=OuterRef("supplier"), kind=OuterRef("kind"), signed_on__isnull=False
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gt=OuterRef("expires_on")))
+    return _annotated(
+        Agreement.objects.filter(
+            signed_on__isnull=False, expires_on__isnull=False, supplier__status__in=ACTIVE_SUPPLIER
+        ).exclude(Exists(renewed)),
+        item=F("pk"),
+        supplier=F("supplier_id"),
+        due=F("expires_on"),
+    )
+
+
+def _describe_agreements(ids: Sequence[int]) -> dict[int, ItemInfo]:
+    return {
+        a.pk: ItemInfo(
+            title=f"{a.get_kind_display()} signed {a.signed_on:%Y-%m-%d}, expires {a.expires_on:%Y-%m-%d}",
+            url=reverse("admin:suppliers_supplier_change", args=[a.supplier_id]),
+        )
+        for a in Agreement.objects.filter(pk__in=ids)
+    }
+
+
+register(
+    ItemKind(
+        key="vap_expiring",
+        label="RBA VAP report expiring",
+        action="Arrange a new RBA VAP audit and upload the report",
+        open_items=vap_items,
+        describe=_describe_vaps,
+        due_soon_days=30,
+        max_stage=1,
+    )
+)
+register(
+    ItemKind(
+        key="agreement_expiring",
+        label="Agreement expiring",
+        action="Renew and sign the agreement",
+        open_items=agreement_items,
+        describe=_describe_agreements,
+        due_soon_days=30,
+        max_stage=1,
+    )
+)

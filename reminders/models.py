@@ -1,0 +1,131 @@
+"""Reminders and escalation: which item reached which stage, and the digests that told people.
+
+- ``Reminder``: one (kind, item, period, stage), unique in the database, so that two workers, a retried task
+  or a second run on the same day cannot notify the same stage twice. ``period`` is the due date the ladder
+  counts from (or the month of a progress report), so that a moved deadline starts a fresh ladder.
+- ``Digest``: everything one recipient is told by one run, sent as one e-mail, with its delivery status.
+- ``EscalationStage``: the ladder (offsets and recipients), edited by ESG managers.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from suppliers.models import Supplier
+
+
+class EscalationStage(models.Model):
+    """A rung of the ladder: when it is reached, relative to the due date, and who is told."""
+
+    stage = models.PositiveSmallIntegerField(unique=True)
+    name = models.CharField(max_length=60)
+    offset_days = models.SmallIntegerField(
+        help_text="Days after the due date when this stage is reached (negative: before it)."
+    )
+    notify_responsible = models.BooleanField(
+        default=True, help_text="The party that must act: the supplier's contacts, or the audit agency."
+    )
+    notify_buyer = models.BooleanField(default=False)
+    notify_esg_managers = models.BooleanField(default=False)
+    notify_procurement_heads = models.BooleanField(default=False)
+    flag_supplier = models.BooleanField(
+        default=False, help_text="Flag the supplier for suspension review and raise its risk."
+    )
+
+    class Meta:
+        ordering = ["stage"]
+
+    def __str__(self) -> str:
+        return f"Stage {self.stage}: {self.name}"
+
+
+class ReminderRun(models.Model):
+    """One run of the daily job (scheduled or by command)."""
+
+    day = models.DateField(db_index=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    reminders_created = models.PositiveIntegerField(default=0)
+    digests_created = models.PositiveIntegerField(default=0)
+    suppliers_flagged = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Run of {self.day} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class Reminder(models.Model):
+    kind = models.CharField(max_length=40)
+    item_id = models.BigIntegerField()
+    period = models.DateField(help_text="Due date the ladder counts from, or the month reported on.")
+    stage = models.PositiveSmallIntegerField()
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="reminders")
+    due_date = models.DateField()
+    run = models.ForeignKey(ReminderRun, on_delete=models.CASCADE, related_name="reminders")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "item_id", "period", "stage"], name="reminder_once_per_stage"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["run", "id"], name="reminder_run"),
+            models.Index(fields=["supplier", "-created_at"], name="reminder_supplier_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.item_id} stage {self.stage}"
+
+
+class Digest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will retry)"
+        GAVE_UP = "gave_up", "Failed (gave up)"
+
+    run = models.ForeignKey(ReminderRun, on_delete=models.CASCADE, related_name="digests")
+    recipient = models.EmailField()
+    reminders = models.ManyToManyField(Reminder, through="DigestItem", related_name="digests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-run__started_at", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "recipient"], name="digest_one_per_recipient_per_run")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="digest_to_send",
+                condition=Q(status__in=["pending", "failed"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest to {self.recipient} ({self.status})"
+
+
+class DigestItem(models.Model):
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="items")
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="digest_items")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["digest", "reminder"], name="digest_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.digest_id}:{self.reminder_id}"

@@ -1,0 +1,61 @@
+"""What an item kind is, for the reminder mechanism. The kinds themselves are listed in ``kinds.py``.
+
+A kind says which items are open and when each is due, as a queryset, so that the daily scan can find the
+stage every item has reached in the database, in batches, without loading items into memory. It also says
+how to describe a handful of items in words (for the digest), and who must act on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    title: str  # e.g. "AUD-2026-00012-F02 A2 Young Workers (priority, red line 1)"
+    url: str  # path of the admin page, e.g. "/admin/audits/finding/12/change/"
+    responsible: tuple[str, ...] | None = None  # e-mails of who must act; None: the supplier's contacts
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    """One kind of item that can be due and overdue.
+
+    ``open_items(today)`` returns a queryset over the kind's base model, annotated with ``r_item`` (the item's
+    id), ``r_supplier`` (its supplier's id), ``r_due`` (the due date) and ``r_period`` (the date the ladder
+    counts from: usually the due date itself, so that a moved deadline starts a new ladder). Items that are
+    closed are simply not in it: closing an item stops its reminders.
+    """
+
+    key: str
+    label: str
+    open_items: Callable[[dt.date], QuerySet]
+    describe: Callable[[Sequence[int]], dict[int, ItemInfo]]
+    action: str  # what the responsible party must do, in words
+    due_soon_days: int | None = None  # stage 0 this many days ahead (default: the ladder's stage 0 offset)
+    max_stage: int = 3
+
+
+_kinds: dict[str, ItemKind] = {}
+
+
+def register(kind: ItemKind) -> ItemKind:
+    if kind.key in _kinds and _kinds[kind.key] != kind:
+        raise ValueError(f"Reminder kind {kind.key!r} is registered twice.")
+    _kinds[kind.key] = kind
+    return kind
+
+
+def all_kinds() -> list[ItemKind]:
+    from . import kinds  # noqa: F401 - the one place where kinds are declared
+
+    return list(_kinds.values())
+
+
+def get(key: str) -> ItemKind:
+    all_kinds()
+    return _kinds[key]
