@@ -45,8 +45,8 @@ CLAIM_LEASE = dt.timedelta(minutes=15)  # a claim older than this is taken to be
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    """Wait before the next try: 2, 4, 8, 16, 32 minutes."""
-    return dt.timedelta(minutes=2 ** max(1, attempts))
+    """Wait before the next try: 2, 4, 8, 16, 32 times the base (a minute by default)."""
+    return dt.timedelta(seconds=settings.REMINDER_RETRY_BASE_SECONDS * 2 ** max(1, attempts))
 
 
 @dataclass
