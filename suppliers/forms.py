@@ -1,0 +1,135 @@
+"""Forms of the register's admin pages. They collect input; the services in ``lifecycle`` and ``risk``
+decide whether it is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
+
+from . import lifecycle
+from .models import RiskLevel, RiskModel, Supplier
+
+
+class SupplierAdminForm(forms.ModelForm):
+    """The supplier's own fields; status and risk change only through the lifecycle and risk services."""
+
+    class Meta:
+        model = Supplier
+        fields = [
+            "code",
+            "name",
+            "legal_name",
+            "category",
+            "tier",
+            "parent",
+            "commodity",
+            "business_units",
+            "country",
+            "buyer",
+            "annual_spend",
+            "currency",
+            "strategic",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "buyer" in self.fields:
+            # Buyers are staff users: a short list, and one procurement staff can pick from without the
+            # right to browse user accounts. A supplier keeps its current buyer even if they left.
+            current = self.instance.buyer_id if self.instance.pk else None
+            self.fields["buyer"].queryset = (
+                get_user_model()
+                .objects.filter(Q(is_staff=True, is_active=True) | Q(pk=current))
+                .order_by("username")
+            )
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(label="New status")
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="Needed when the new status is "
+        + ", ".join(f"“{Supplier.Status(s).label}”" for s in sorted(lifecycle.REASON_REQUIRED))
+        + ". Kept with the status change.",
+    )
+
+    def __init__(self, *args, allowed: list[str], offered: list[str], **kwargs):
+        """``allowed``: the steps the lifecycle allows from the current status (what the form accepts);
+        ``offered``: those the user may take (what the select shows). The service has the last word."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["to"]
+        field.choices = [(s, Supplier.Status(s).label) for s in allowed]
+        field.widget.choices = [("", "---------")] + [(s, Supplier.Status(s).label) for s in offered]
+
+
+class TransitionReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), required=False)
+
+
+class RiskOverrideForm(forms.Form):
+    level = forms.ChoiceField(choices=RiskLevel.choices, label="Risk level")
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="Why the computed level does not fit this supplier. Kept in the supplier's history.",
+    )
+
+
+class SupplierImportForm(forms.Form):
+    file = forms.FileField(
+        label="Supplier list",
+        help_text="A CSV file or an Excel workbook (.xlsx). The whole file is imported, or nothing.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                f"{upload.name} is {filesizeformat(upload.size)}; the largest accepted upload is "
+                f"{filesizeformat(settings.UPLOAD_MAX_BYTES)}."
+            )
+        return upload
+
+
+class RiskModelForm(forms.ModelForm):
+    """Editing a version saves a new one (see ``RiskModelAdmin.save_model``). The weights and thresholds
+    are checked by the model's constraints, which ``ModelForm`` validation runs."""
+
+    class Meta:
+        model = RiskModel
+        fields = [
+            "note",
+            *(f"weight_{factor}" for factor in RiskModel.FACTORS),
+            "medium_threshold",
+            "high_threshold",
+            "default_country_score",
+            "default_commodity_score",
+            "audit_score_high_performer",
+            "audit_score_medium_performer",
+            "audit_score_low_performer",
+            "audit_score_no_audit",
+            "findings_points_priority",
+            "findings_points_major",
+            "findings_points_minor",
+            "external_score_missing",
+            "materiality_base",
+            "materiality_tier1",
+            "materiality_production",
+            "materiality_strategic",
+            "materiality_high_spend",
+            "high_spend_threshold_usd",
+            "usd_rates",
+        ]
+        widgets = {"note": forms.TextInput(attrs={"size": 80})}
+
+    def clean(self):
+        cleaned = super().clean()
+        weights = [cleaned.get(f"weight_{factor}") for factor in RiskModel.FACTORS]
+        if None not in weights and sum(weights) != 100:
+            # The constraint's message follows; this line tells by how much the weights are off.
+            self.add_error(None, f"The weights add up to {sum(weights)}.")
+        return cleaned

@@ -1,0 +1,37 @@
+import os
+
+import pytest
+
+# The live server runs in a thread next to Playwright's event loop; Django's async-safety check would
+# refuse the ORM calls the test makes to set up its data.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """The live server serves static files from the finders; no collectstatic manifest is needed."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A desktop screen, as procurement and ESG staff use the admin."""
+    return {**browser_context_args, "viewport": {"width": 1600, "height": 1000}}
