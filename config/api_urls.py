@@ -3,7 +3,9 @@
 Each app keeps its routes in ``<app>/api/urls.py`` as a DRF ``router`` and this module collects them, so
 one router (and one namespace) serves every resource. An app adds its routes with one import and one line:
 
-        
+    from audits.api.urls import router as audits_router
+    router.registry.extend(audits_router.registry)
+
 Route names are ``api:<basename>-<action>``, e.g. ``api:supplier-list``, ``api:supplier-transition``.
 """
 
@@ -15,6 +17,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import AnonRateThrottle
 
+from audits.api.urls import router as audits_router
 from suppliers.api.urls import router as suppliers_router
 
 app_name = "api"
@@ -44,6 +47,7 @@ class TokenView(ObtainAuthToken):
 
 router = SimpleRouter()
 router.registry.extend(suppliers_router.registry)
+router.registry.extend(audits_router.registry)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
