@@ -63,9 +63,16 @@ class Reminder(models.Model):
     item_id = models.BigIntegerField()
     period = models.DateField(help_text="Due date the ladder counts from, or the month reported on.")
     stage = models.PositiveSmallIntegerField()
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="reminders")
+    # The daily scan writes up to millions of rows in one statement per batch, so this log table keeps no
+    # per-row database foreign-key checks (the rows come from joins on existing suppliers and the run being
+    # written; deletes cascade through the ORM) and no index twice (the composite indexes below cover both).
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="reminders", db_index=False, db_constraint=False
+    )
     due_date = models.DateField()
-    run = models.ForeignKey(ReminderRun, on_delete=models.CASCADE, related_name="reminders")
+    run = models.ForeignKey(
+        ReminderRun, on_delete=models.CASCADE, related_name="reminders", db_index=False, db_constraint=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
