@@ -9,75 +9,18 @@ from django.core import mail
 from audits.models import Audit, CorrectiveActionPlan, ProgressUpdate
 from reminders import services
 from reminders.models import Digest, Reminder
-from suppliers import roles
 from suppliers.models import Agreement, RiskLevel, Supplier
 from suppliers.risk import risk_refresh
 from tests.factories import (
     AgreementFactory,
     AuditFactory,
     AuditorFactory,
-    ContactFactory,
     ExternalAssessmentFactory,
-    FindingFactory,
     SupplierFactory,
-    UserFactory,
 )
+from tests.reminders.helpers import ACCEPTED, accepted_finding, run
 
 pytestmark = pytest.mark.django_db
-ACCEPTED = dt.date(2026, 3, 10)
-
-
-@pytest.fixture
-def people():
-    buyer = UserFactory(username="buyer1", email="buyer1@company.example", role=roles.PROCUREMENT)
-    esg = UserFactory(username="esg1", email="esg1@company.example", role=roles.ESG_MANAGER)
-    head = UserFactory(username="head1", email="head1@company.example", role=roles.PROCUREMENT_HEAD)
-    return {"buyer": buyer, "esg": esg, "head": head}
-
-
-@pytest.fixture
-def supplier(people):
-    supplier = SupplierFactory(
-        code="S-100", name="Shenzhen Bright Circuits", buyer=people["buyer"], status=Supplier.Status.ADMITTED
-    )
-    ContactFactory(supplier=supplier, email="esg@bright.example")
-    return supplier
-
-
-def accepted_finding(supplier, *, progress_reported=True, **kwargs):
-    audit = AuditFactory(
-        supplier=supplier,
-        status=Audit.Status.ACCEPTED,
-        actual_start=dt.date(2026, 3, 2),
-        actual_end=dt.date(2026, 3, 3),
-        accepted_on=ACCEPTED,
-        score=150,
-        performance_band="low",
-    )
-    finding = FindingFactory(
-        audit=audit,
-        severity="major",
-        cap_due=ACCEPTED + dt.timedelta(days=7),
-        rectification_due=ACCEPTED + dt.timedelta(days=90),
-        **kwargs,
-    )
-    CorrectiveActionPlan.objects.create(finding=finding, status=CorrectiveActionPlan.Status.APPROVED)
-    if progress_reported:  # monthly reports kept up to date, so that only the kind under test is chased
-        for month in range(3, 13):
-            ProgressUpdate.objects.create(
-                finding=finding, month=dt.date(2026, month, 1), percent_complete=10, note="On plan"
-            )
-    return finding
-
-
-def run(day: dt.date):
-    """One scheduled run on ``day``, sending its digests; returns {recipient: body} of the mails sent."""
-    mail.outbox.clear()
-    with time_machine.travel(dt.datetime.combine(day, dt.time(6, 0), tzinfo=dt.UTC), tick=False):
-        report = services.run_reminders()
-        for digest_id in report.run.digests.values_list("pk", flat=True):
-            services.send_digest(digest_id=digest_id)
-    return {message.to[0]: message for message in mail.outbox}
 
 
 def test_a_rectification_climbs_the_ladder_once_per_stage(supplier, people):

@@ -1,0 +1,231 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from suppliers.admin import SupplierAdmin
+from suppliers.lifecycle import TransitionRefused, supplier_clear_suspension_review
+from suppliers.models import Supplier
+
+from . import registry
+from .models import Digest, EscalationStage, Reminder, ReminderRun
+from .selectors import open_escalations
+
+
+@admin.register(EscalationStage)
+class EscalationStageAdmin(admin.ModelAdmin):
+    list_display = [
+        "stage",
+        "name",
+        "offset_days",
+        "notify_responsible",
+        "notify_buyer",
+        "notify_esg_managers",
+        "notify_procurement_heads",
+        "flag_supplier",
+    ]
+    list_editable = [
+        "offset_days",
+        "notify_responsible",
+        "notify_buyer",
+        "notify_esg_managers",
+        "notify_procurement_heads",
+        "flag_supplier",
+    ]
+    ordering = ["stage"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(kind.key, kind.label) for kind in registry.all_kinds()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class DeliveryStatusFilter(admin.SimpleListFilter):
+    title = "delivery status"
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return Digest.Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(digest_items__digest__status=self.value()).distinct()
+        return queryset
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnly):
+    """The reminder log: every (item, kind, stage) notified, once."""
+
+    list_display = ["created_at", "kind_label", "stage", "supplier", "item_id", "due_date", "recipients"]
+    list_filter = [KindFilter, "stage", DeliveryStatusFilter, "created_at"]
+    list_select_related = ["supplier"]
+    search_fields = ["supplier__code", "supplier__name", "=digest_items__digest__recipient"]
+    search_help_text = "Supplier code or name, or a recipient's exact e-mail."
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("digests")
+
+    @admin.display(description="kind")
+    def kind_label(self, obj):
+        return registry.get(obj.kind).label
+
+    @admin.display(description="recipients (delivery status)")
+    def recipients(self, obj):
+        return format_html_join(
+            ", ", "{} ({})", ((d.recipient, d.get_status_display()) for d in obj.digests.all())
+        )
+
+
+@admin.register(Digest)
+class DigestAdmin(ReadOnly):
+    list_display = ["recipient", "run", "status", "attempts", "sent_at", "item_count", "last_error_short"]
+    list_filter = ["status", "run__day"]
+    list_select_related = ["run"]
+    search_fields = ["recipient"]
+    readonly_fields = [
+        "recipient",
+        "run",
+        "status",
+        "attempts",
+        "subject",
+        "sent_at",
+        "next_attempt_at",
+        "last_error",
+    ]
+    exclude = ["reminders", "claimed_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_items=Count("items"))
+
+    @admin.display(description="items", ordering="n_items")
+    def item_count(self, obj):
+        return obj.n_items
+
+    @admin.display(description="last error")
+    def last_error_short(self, obj):
+        return obj.last_error[:80]
+
+
+@admin.register(ReminderRun)
+class ReminderRunAdmin(ReadOnly):
+    list_display = [
+        "day",
+        "started_at",
+        "finished_at",
+        "reminders_created",
+        "digests_created",
+        "suppliers_flagged",
+    ]
+    date_hierarchy = "day"
+
+
+class SupplierWithEscalationsAdmin(SupplierAdmin):
+    """The supplier page, with its open escalations and the suspension review flag."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "open_escalations", "suspension_review_flag"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.insert(-1, ("Escalations", {"fields": ["suspension_review_flag", "open_escalations"]}))
+        return fieldsets
+
+    @admin.display(description="suspension review")
+    def suspension_review_flag(self, obj):
+        if not obj.suspension_review:
+            return "Not flagged."
+        clear = format_html(
+            ' <a class="button" href="{}">Clear after review…</a>',
+            reverse("admin:suppliers_supplier_clear_review", args=[obj.pk]),
+        )
+        return format_html(
+            '<strong style="color:#b00020">Flagged on {}:</strong> {}{}',
+            timezone.localtime(obj.suspension_review_at).strftime("%Y-%m-%d"),
+            obj.suspension_review_reason,
+            clear,
+        )
+
+    @admin.display(description="open escalations")
+    def open_escalations(self, obj):
+        rows = open_escalations(supplier_id=obj.pk, today=timezone.localdate())
+        if not rows:
+            return "None."
+        return format_html(
+            "<table><tr><th>Stage</th><th>Kind</th><th>Item</th><th>Due</th><th>Notified</th></tr>{}</table>",
+            format_html_join(
+                "",
+                '<tr><td>{}</td><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+                ((e.stage_name, e.kind, e.url, e.title, e.due, e.notified_on) for e in rows),
+            ),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/clear-review/",
+                self.admin_site.admin_view(self.clear_review_view),
+                name="suppliers_supplier_clear_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    def clear_review_view(self, request, object_id):
+        if not request.user.has_perm("suppliers.approve_supplier"):
+            raise PermissionDenied("Only ESG managers clear suspension reviews.")
+        supplier = self.get_object(request, object_id)
+        if supplier is None:
+            return redirect("admin:suppliers_supplier_changelist")
+        reason = request.POST.get("reason", "") if request.method == "POST" else ""
+        if request.method == "POST":
+            try:
+                supplier_clear_suspension_review(supplier=supplier, by=request.user, reason=reason)
+            except TransitionRefused as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+            else:
+                self.message_user(request, f"Suspension review of {supplier.code} cleared.", messages.SUCCESS)
+                return redirect("admin:suppliers_supplier_change", supplier.pk)
+        return TemplateResponse(
+            request,
+            "admin/reminders/clear_review.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "supplier": supplier,
+                "title": f"Clear the suspension review of {supplier}",
+            },
+        )
+
+
+admin.site.unregister(Supplier)
+admin.site.register(Supplier, SupplierWithEscalationsAdmin)
