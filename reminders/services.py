@@ -305,9 +305,11 @@ def dry_run(*, today: dt.date | None = None) -> RunReport:
 
 def digests_to_send(*, now: dt.datetime | None = None):
     now = now or timezone.now()
+    # Only digests of finished runs: a run still building its digests adds items to them in batches.
     return Digest.objects.filter(
         Q(status__in=[Digest.Status.PENDING, Digest.Status.FAILED], next_attempt_at__lte=now)
-        | Q(status=Digest.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE)
+        | Q(status=Digest.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE),
+        run__finished_at__isnull=False,
     )
 
 

@@ -62,3 +62,52 @@ def supplier_contact_user(db):
 def pytest_configure(config):
     # Browser tests drive a live server from the test thread under Playwright's event loop.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests (live server, real worker) empty the tables when they end, which would also delete
+    what the migrations seed (roles, provisions, the escalation ladder) for the tests after them: have every
+    such test restore the database as it found it."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        marker = item.get_closest_marker("django_db")
+        transactional = marker is not None and marker.kwargs.get("transaction")
+        if (transactional or "transactional_db" in names or "live_server" in names) and (
+            "django_db_serialized_rollback" not in names
+        ):
+            names.append("django_db_serialized_rollback")
+
+
+_serialized_contents: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """Keep the snapshot of the freshly migrated test database that serialized rollback restores."""
+    from django.db import connections
+
+    for alias in connections:
+        contents = getattr(connections[alias], "_test_serialized_contents", None)
+        if contents is not None:
+            _serialized_contents[alias] = contents
+
+
+def _hand_back_snapshot() -> None:
+    # Playwright's event loop gives tests fresh connection wrappers (Django's connections are context-local),
+    # which would lose the snapshot: without it the rollback could not restore the seeded data.
+    if _serialized_contents:
+        from django.db import connections
+
+        for alias, contents in _serialized_contents.items():
+            if getattr(connections[alias], "_test_serialized_contents", None) is None:
+                connections[alias]._test_serialized_contents = contents
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _hand_back_snapshot()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    _hand_back_snapshot()
