@@ -1,0 +1,49 @@
+# Supplier ESG: local run, tests and lint. GNU make.
+#   make run    install, migrate, add demo data once, print the admin login, start web + worker + beat
+#   make test   install, run the whole test suite (PostgreSQL when DATABASE_URL is set)
+#   make lint   ruff check and ruff format --check
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+STAMP := $(VENV)/.installed
+# Where the local database, broker files, uploads and the admin login live (config/settings.py: DATA_DIR).
+LOCAL_DATA = $${DATA_DIR:-var}
+
+.PHONY: run test lint bench-seed clean-venv
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)." >&2; \
+	  echo "Install it, or name it: make PYTHON=/path/to/python3.11 $(MAKECMDGOALS)" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+run: $(STAMP)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) seed_demo --if-empty --suppliers 2000
+	@echo
+	@$(MANAGE) ensure_admin --login-file "$(LOCAL_DATA)/admin-login.txt"
+	@echo "(also in $(LOCAL_DATA)/admin-login.txt, readable by you only)"
+	@echo "Starting web (http://127.0.0.1:8000/), Celery worker and beat; Ctrl-C stops all three."
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Time the demo data for 100,000 suppliers in a throw-away SQLite database (or DATABASE_URL's).
+bench-seed: $(STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && export DATA_DIR="$$tmp" && \
+	  $(MANAGE) migrate --noinput --verbosity 0 && $(MANAGE) seed_demo --suppliers 100000
+
+clean-venv:
+	rm -rf $(VENV)
