@@ -26,6 +26,7 @@ run: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) seed_demo --if-empty --suppliers 2000
+	$(MANAGE) seed_demo_audits --if-empty --audits 60 --demo-schedule
 	@echo
 	@$(MANAGE) ensure_admin --login-file "$(LOCAL_DATA)/admin-login.txt"
 	@echo "(also in $(LOCAL_DATA)/admin-login.txt, readable by you only)"

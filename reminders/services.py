@@ -359,7 +359,11 @@ def render_digest(digest: Digest) -> tuple[str, str, str]:
         )
     count = sum(len(g["items"]) for g in groups.values())
     overdue = sum(1 for g in groups.values() for i in g["items"] if i["stage_number"] >= 1)
-    subject = f"Supplier ESG: {count} item{'s' if count != 1 else ''} need attention"
+    subject = (
+        f"Supplier ESG: {count} items need attention"
+        if count != 1
+        else "Supplier ESG: 1 item needs attention"
+    )
     if overdue:
         subject += f" ({overdue} overdue)"
     context = {
