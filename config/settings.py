@@ -210,6 +210,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(DATA_DIR / "celery" / "processed"),
         "control_folder": str(DATA_DIR / "celery" / "control"),
         "store_processed": False,
+        "polling_interval": 0.2,
     }
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
