@@ -43,6 +43,7 @@ class Command(BaseCommand):
             self.stdout.write(f"built {findings:,} open findings in {time.perf_counter() - started:.1f} s")
         open_findings = Finding.objects.actionable().issued().open().count()
 
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         ladder = services.Ladder.current()
         run = ReminderRun.objects.create(day=today)
         kinds = [registry.get("cap_due"), registry.get("rectification_due"), registry.get("progress_missing")]
@@ -64,7 +65,7 @@ class Command(BaseCommand):
             f"scan: {elapsed:.2f} s, {len(queries)} queries ({batches} id batches of {services.SCAN_BATCH:,} "
             f"per kind, {len(kinds)} kinds)\n"
             f"reminders created: {sum(created.values()):,} ({by_kind})\n"
-            f"peak memory of this process: {peak_mb:.0f} MB\n"
+            f"peak memory of this process: {rss_before:.0f} MB before the scan, {peak_mb:.0f} MB after\n"
             f"findings per second: {open_findings / elapsed:,.0f}"
         )
 
