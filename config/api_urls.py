@@ -4,7 +4,9 @@ Each app keeps its routes in ``<app>/api/urls.py`` as a DRF ``router`` and this 
 one router (and one namespace) serves every resource. An app adds its routes with one import and one line:
 
     from audits.api.urls import router as audits_router
+from minerals.api.urls import router as minerals_router
     router.registry.extend(audits_router.registry)
+router.registry.extend(minerals_router.registry)
 
 Route names are ``api:<basename>-<action>``, e.g. ``api:supplier-list``, ``api:supplier-transition``.
 """

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "suppliers",
     "audits",
     "reminders",
+    "minerals",
 ]
 
 MIDDLEWARE = [

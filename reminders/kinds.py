@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from django.db.models import DateField, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
 from audits.models import Audit, AuditPolicy, CorrectiveActionPlan, Finding, ProgressUpdate
+from minerals.models import Declaration, DueDiligenceAction, MineralsPolicy
 from suppliers.models import Agreement, ExternalAssessment, OnboardingPolicy, Supplier
 
 from .registry import ItemInfo, ItemKind, register
@@ -250,5 +252,75 @@ register(
         describe=_describe_agreements,
         due_soon_days=30,
         max_stage=1,
+    )
+)
+
+
+# --- Responsible minerals ------------------------------------------------------------------------------
+
+
+def dd_action_items(today: dt.date):
+    """Open due-diligence actions on non-conformant or unknown smelters, due at their deadline."""
+    return _annotated(
+        DueDiligenceAction.objects.open(), item=F("pk"), supplier=F("supplier_id"), due=F("deadline")
+    )
+
+
+def _describe_dd_actions(ids: Sequence[int]) -> dict[int, ItemInfo]:
+    return {
+        a.pk: ItemInfo(
+            title=f"{a.get_kind_display()} for {a.smelter_label} ({a.family} {a.year}): "
+            f"due {a.deadline:%Y-%m-%d}",
+            url=reverse("admin:minerals_duediligenceaction_change", args=[a.pk]),
+        )
+        for a in DueDiligenceAction.objects.filter(pk__in=ids)
+    }
+
+
+def declaration_missing_items(today: dt.date):
+    """Active production suppliers without an accepted declaration for the reporting year being collected
+    (the previous calendar year), due on the policy's date (31 May by default); only once the policy turns
+    these reminders on."""
+    policy = MineralsPolicy.current()
+    year = policy.reporting_year(on=today)
+    due = policy.declaration_due(year=year)
+    declared = Declaration.objects.filter(
+        supplier=OuterRef("pk"), year=year, status=Declaration.Status.ACCEPTED
+    )
+    suppliers = Supplier.objects.production().filter(status__in=ACTIVE_SUPPLIER).exclude(Exists(declared))
+    if not policy.remind_missing_declarations:
+        suppliers = suppliers.filter(pk__isnull=True)  # turned off: no items, as a query the scan can embed
+    return _annotated(suppliers, item=F("pk"), supplier=F("pk"), due=Value(due, output_field=DateField()))
+
+
+def _describe_missing_declarations(ids: Sequence[int]) -> dict[int, ItemInfo]:
+    year = MineralsPolicy.current().reporting_year(on=timezone.localdate())
+    return {
+        s.pk: ItemInfo(
+            title=f"{s.code} {s.name}: no accepted CMRT/EMRT declaration for {year}",
+            url=reverse("admin:suppliers_supplier_change", args=[s.pk]),
+        )
+        for s in Supplier.objects.filter(pk__in=ids)
+    }
+
+
+register(
+    ItemKind(
+        key="dd_action_due",
+        label="Smelter due diligence due",
+        action="Carry out third-party due diligence under RMAP on the smelter, or replace it, and send the "
+        "evidence",
+        open_items=dd_action_items,
+        describe=_describe_dd_actions,
+    )
+)
+register(
+    ItemKind(
+        key="declaration_missing",
+        label="Minerals declaration missing",
+        action="Upload your completed CMRT (and EMRT where it applies) for the reporting year",
+        open_items=declaration_missing_items,
+        describe=_describe_missing_declarations,
+        due_soon_days=30,
     )
 )
