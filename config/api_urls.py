@@ -4,9 +4,7 @@ Each app keeps its routes in ``<app>/api/urls.py`` as a DRF ``router`` and this 
 one router (and one namespace) serves every resource. An app adds its routes with one import and one line:
 
     from audits.api.urls import router as audits_router
-from minerals.api.urls import router as minerals_router
     router.registry.extend(audits_router.registry)
-router.registry.extend(minerals_router.registry)
 
 Route names are ``api:<basename>-<action>``, e.g. ``api:supplier-list``, ``api:supplier-transition``.
 """
@@ -20,6 +18,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import AnonRateThrottle
 
 from audits.api.urls import router as audits_router
+from minerals.api.urls import router as minerals_router
 from suppliers.api.urls import router as suppliers_router
 
 app_name = "api"
@@ -50,6 +49,7 @@ class TokenView(ObtainAuthToken):
 router = SimpleRouter()
 router.registry.extend(suppliers_router.registry)
 router.registry.extend(audits_router.registry)
+router.registry.extend(minerals_router.registry)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
