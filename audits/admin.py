@@ -31,6 +31,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from reports import columns as exported
+from reports.admin import ExportMixin
 from suppliers import roles
 
 from . import deadlines, planning, services
@@ -956,8 +958,11 @@ class EvidenceInline(ReadOnlyInline):
 
 
 @admin.register(Finding)
-class FindingAdmin(SimpleHistoryAdmin):
+class FindingAdmin(ExportMixin, SimpleHistoryAdmin):
     """Findings with their corrective action: who is late, with what. Read-only; decisions are actions."""
+
+    export_columns = exported.FINDINGS
+    export_select_related = exported.FINDING_SELECT_RELATED
 
     list_display = [
         "reference_display",

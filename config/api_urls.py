@@ -19,6 +19,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from audits.api.urls import router as audits_router
 from minerals.api.urls import router as minerals_router
+from reports.api import router as reports_router
 from suppliers.api.urls import router as suppliers_router
 
 app_name = "api"
@@ -50,6 +51,7 @@ router = SimpleRouter()
 router.registry.extend(suppliers_router.registry)
 router.registry.extend(audits_router.registry)
 router.registry.extend(minerals_router.registry)
+router.registry.extend(reports_router.registry)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

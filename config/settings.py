@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "audits",
     "reminders",
     "minerals",
+    "reports",
 ]
 
 MIDDLEWARE = [

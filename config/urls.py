@@ -25,6 +25,7 @@ class LocalRedocView(SpectacularRedocView):
 
 
 urlpatterns = [
+    path("admin/dashboard/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from reports import columns as exported
+from reports.admin import ExportMixin
 from suppliers.files import UploadRejected
 from suppliers.models import Supplier
 
@@ -122,7 +124,10 @@ class SmelterForm(forms.ModelForm):
 
 
 @admin.register(Smelter)
-class SmelterAdmin(SimpleHistoryAdmin):
+class SmelterAdmin(ExportMixin, SimpleHistoryAdmin):
+    export_columns = exported.SMELTERS
+    export_select_related = exported.SMELTER_SELECT_RELATED
+
     form = SmelterForm
     list_display = ["smelter_id", "name", "metal", "country", "status_badge", "status_date", "merged_into"]
     list_select_related = ["merged_into"]

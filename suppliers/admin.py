@@ -24,6 +24,9 @@ from django.utils.html import format_html, format_html_join
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
+from reports import columns as exported
+from reports.admin import ExportMixin
+
 from . import importing, lifecycle, risk, tasks
 from .forms import (
     RiskModelForm,
@@ -204,8 +207,11 @@ TRANSITION_ACTIONS[4].__name__ = "reinstate"
 
 
 @admin.register(Supplier)
-class SupplierAdmin(SimpleHistoryAdmin):
+class SupplierAdmin(ExportMixin, SimpleHistoryAdmin):
     form = SupplierAdminForm
+    export_columns = exported.SUPPLIERS
+    export_select_related = exported.SUPPLIER_SELECT_RELATED
+    export_prefetch_related = exported.SUPPLIER_PREFETCH_RELATED
     list_display = [
         "code",
         "name",

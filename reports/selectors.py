@@ -1,0 +1,392 @@
+"""The annual ESG report and the dashboard: every figure, one function per section.
+
+Definitions (DESIGN.md "The annual report"):
+
+- A year runs from 1 January 00:00 to 31 December 24:00 in the project's time zone (``TIME_ZONE``).
+- The *as-of day* of a year is 31 December; for the current year it is today, because figures as of a day
+  still to come would, for instance, call a finding overdue that may yet be closed in time.
+- *Production suppliers* of a year: category "production", admitted at some moment of the year according
+  to the lifecycle history, i.e. with a transition into "admitted" during the year, or admitted when the
+  year began (their last transition before 1 January went into "admitted").
+- *Region*: mainland China is CN; Hong Kong, Macau, Taiwan and every other country are "other".
+- *Risk level at year end*: for a past year, the level of the latest stored assessment computed before the
+  year ended (the model's level after hard rules; a manual override is not part of a stored assessment);
+  for the current year, the level each supplier carries now (a manual override included). A supplier
+  not assessed by then is in none of the three levels.
+- *Not admitted for red-line issues*: distinct suppliers moved to "rejected" during the year while open
+  red-line findings existed (``StatusTransition.red_line``).
+- *CSR agreement coverage*: the share of the year's production suppliers with a CSR Agreement in force on
+  the as-of day (signed on or before it, not expired before it).
+- *Audits completed*: distinct suppliers with an audit whose actual end falls in the year and whose report
+  was accepted (status accepted or closed); the change is on the prior year's same figure.
+- *Performance*: the bands of each supplier's latest completed audit of the year, in % of those audits.
+- *Rectification*: the findings needing corrective action of the year's completed audits, by their status
+  on the as-of day (``audits.deadlines.rectification_status_expression``).
+- *Overdue items by escalation stage* (dashboard): findings whose rectification is overdue on the as-of
+  day, by how long overdue, counted on the offsets of the escalation ladder (``EscalationStage`` with an
+  offset of 0 days or more: by default stage 1 from the due date, 2 after 14 days, 3 after 30 days).
+- *Minerals*: ``minerals.selectors.smelter_statistics(year=...)``; zeros while the minerals app (or its
+  selectors module) is not installed.
+
+Percentages are rounded half up to one decimal. Every function runs a fixed number of queries whatever the
+register's size (GROUP BY in the database, no loop over suppliers). The optional business unit narrows
+every supplier-based figure to the suppliers of that unit (the dashboard's filter); the minerals figures
+are not split by business unit. The dashboard leaves CSR Agreement coverage to the report: it reads every
+agreement, the slowest figure with a large register.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import reduce
+from itertools import chain
+
+from django.apps import apps
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+
+from audits.models import Audit, Finding, PerformanceBand
+from audits.selectors import latest_audit_per_supplier, rectification_summary
+from reminders.models import EscalationStage
+from suppliers.models import (
+    MAINLAND_CHINA,
+    Agreement,
+    BusinessUnit,
+    RiskAssessment,
+    RiskLevel,
+    StatusTransition,
+    Supplier,
+)
+
+MIN_YEAR = 2000
+AUDIT_YEARS_ON_DASHBOARD = 5
+ONE_DECIMAL = Decimal("0.1")
+
+
+class InvalidYear(ValueError):
+    """A year no report covers; ``message`` says which years do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def report_year(*, value: object, today: dt.date | None = None) -> int:
+    """The year a report is asked for, checked: a whole number from 2000 to the current year."""
+    today = today or timezone.localdate()
+    text = "" if value is None else str(value).strip()
+    allowed = f"give a year from {MIN_YEAR} to {today.year}, e.g. {today.year - 1}"
+    if not text:
+        raise InvalidYear(f"No year given: {allowed}.")
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidYear(f"“{text}” is not a year: {allowed}.")
+    year = int(text)
+    if not MIN_YEAR <= year <= today.year:
+        raise InvalidYear(f"There is no report for {year}: {allowed}.")
+    return year
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    year: int
+    start: dt.datetime  # 1 January 00:00, local time
+    end: dt.datetime  # 1 January of the next year 00:00 (exclusive)
+    as_of: dt.date  # 31 December, or today for the current year
+    is_current: bool
+
+
+def report_period(*, year: int, today: dt.date | None = None) -> ReportPeriod:
+    today = today or timezone.localdate()
+    zone = timezone.get_current_timezone()
+    return ReportPeriod(
+        year=year,
+        start=timezone.make_aware(dt.datetime(year, 1, 1), zone),
+        end=timezone.make_aware(dt.datetime(year + 1, 1, 1), zone),
+        as_of=min(dt.date(year, 12, 31), today),
+        is_current=year >= today.year,
+    )
+
+
+def percent(part: int, whole: int) -> float:
+    """``part`` in % of ``whole``, rounded half up to one decimal; 0.0 when there is nothing to count."""
+    if not whole:
+        return 0.0
+    return float((Decimal(part * 100) / Decimal(whole)).quantize(ONE_DECIMAL, ROUND_HALF_UP))
+
+
+# --- Suppliers ------------------------------------------------------------------------------------------
+
+
+def _suppliers(business_unit: BusinessUnit | None) -> QuerySet[Supplier]:
+    suppliers = Supplier.objects.all()
+    return suppliers.filter(business_units=business_unit) if business_unit is not None else suppliers
+
+
+def _admitted_during(period: ReportPeriod) -> list[Q]:
+    """Admitted at some moment of the year, as conditions that exclude each other (a supplier meets at most
+    one), so that each can be counted with a plain join the database plans well:
+
+    1. it moved into or out of "admitted" during the year (out of it: it was admitted until then);
+    2. it took no step during the year or since, and is admitted now;
+    3. it took no step during the year, and its first step after the year moved it out of "admitted".
+
+    Only the year's and later steps are read: few for recent years, the ones looked at most."""
+    Status = Supplier.Status
+    steps = StatusTransition.objects.filter(supplier=OuterRef("pk"))
+    in_year = steps.filter(at__gte=period.start, at__lt=period.end)
+    entered_or_left = in_year.filter(
+        Q(to_status=Status.ADMITTED) | Q(from_status=Status.ADMITTED, at__gt=period.start)
+    )
+    if period.is_current:  # no step comes after a year that is still running
+        return [Q(Exists(entered_or_left)), Q(~Exists(in_year), status=Status.ADMITTED)]
+    after = steps.filter(at__gte=period.end)
+    earlier_after = StatusTransition.objects.filter(
+        Q(at__lt=OuterRef("at")) | Q(at=OuterRef("at"), pk__lt=OuterRef("pk")),
+        supplier=OuterRef("supplier"),
+        at__gte=period.end,
+    )
+    first_after_leaves_admitted = after.filter(from_status=Status.ADMITTED).exclude(Exists(earlier_after))
+    return [
+        Q(Exists(entered_or_left)),
+        Q(~Exists(in_year), ~Exists(after), status=Status.ADMITTED),
+        Q(~Exists(in_year), Exists(first_after_leaves_admitted)),
+    ]
+
+
+def production_suppliers(*, period: ReportPeriod, business_unit: BusinessUnit | None = None):
+    """The year's production suppliers (see the module's definitions)."""
+    return _suppliers(business_unit).production().filter(reduce(operator.or_, _admitted_during(period)))
+
+
+def _level_at_year_end(period: ReportPeriod):
+    if period.is_current:
+        return F("risk_level")
+    latest = RiskAssessment.objects.filter(supplier=OuterRef("pk"), computed_at__lt=period.end).order_by(
+        "-computed_at", "-pk"
+    )
+    return Subquery(latest.values("level")[:1])
+
+
+def _production_counts(*, period: ReportPeriod, business_unit: BusinessUnit | None) -> dict:
+    """The year's production suppliers: total, in mainland China and by risk level at year end; one GROUP BY
+    query per condition of ``_admitted_during`` (two for the current year, three for past years)."""
+    groups = {
+        "mainland": Case(
+            When(country=MAINLAND_CHINA, then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+        "level_at_end": _level_at_year_end(period),
+    }
+    suppliers = _suppliers(business_unit).production()
+    rows = chain.from_iterable(
+        suppliers.filter(condition).annotate(**groups).values(*groups).annotate(n=Count("pk")).order_by()
+        for condition in _admitted_during(period)
+    )
+    counts = {"total": 0, "mainland": 0, "by_level": dict.fromkeys(RiskLevel.values, 0)}
+    for row in rows:
+        counts["total"] += row["n"]
+        counts["mainland"] += row["n"] if row["mainland"] else 0
+        if row["level_at_end"] in counts["by_level"]:
+            counts["by_level"][row["level_at_end"]] += row["n"]
+    return counts
+
+
+def _csr_agreement_signed(*, period: ReportPeriod, business_unit: BusinessUnit | None) -> int:
+    """The year's production suppliers with a CSR Agreement in force on the as-of day: one count per
+    condition of ``_admitted_during``."""
+    in_force = Agreement.objects.filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=period.as_of),
+        supplier=OuterRef("pk"),
+        kind=Agreement.Kind.CSR_AGREEMENT,
+        signed_on__lte=period.as_of,
+    )
+    suppliers = _suppliers(business_unit).production()
+    return sum(
+        suppliers.filter(condition, Exists(in_force)).count() for condition in _admitted_during(period)
+    )
+
+
+def not_admitted_red_line(*, period: ReportPeriod, business_unit: BusinessUnit | None = None) -> int:
+    """Suppliers moved to "rejected" during the year while open red-line findings existed: one query."""
+    rejected = StatusTransition.objects.filter(
+        to_status=Supplier.Status.REJECTED, red_line=True, at__gte=period.start, at__lt=period.end
+    )
+    if business_unit is not None:
+        rejected = rejected.filter(supplier__business_units=business_unit)
+    return rejected.values("supplier_id").distinct().count()
+
+
+def supplier_figures(
+    *, period: ReportPeriod, business_unit: BusinessUnit | None = None, csr_coverage: bool = True
+) -> dict:
+    """Production suppliers by region and by risk level at year end, those not admitted for red-line issues,
+    and CSR Agreement coverage (left out, as None, with ``csr_coverage=False``: it reads every agreement)."""
+    counts = _production_counts(period=period, business_unit=business_unit)
+    csr = _csr_agreement_signed(period=period, business_unit=business_unit) if csr_coverage else 0
+    return {
+        "production_total": counts["total"],
+        "mainland_china": counts["mainland"],
+        "other_regions": counts["total"] - counts["mainland"],
+        "by_risk_level": counts["by_level"],
+        "not_admitted_red_line": not_admitted_red_line(period=period, business_unit=business_unit),
+        "csr_agreement_signed_pct": percent(csr, counts["total"]) if csr_coverage else None,
+    }
+
+
+# --- Audits ---------------------------------------------------------------------------------------------
+
+
+def _completed_audits(business_unit: BusinessUnit | None) -> QuerySet[Audit]:
+    audits = Audit.objects.completed()
+    return audits.filter(supplier__business_units=business_unit) if business_unit is not None else audits
+
+
+def audits_completed_by_year(
+    *, first: int, last: int, business_unit: BusinessUnit | None = None
+) -> dict[int, int]:
+    """Distinct suppliers with a completed audit ending in each year from ``first`` to ``last``: one query."""
+    counts = dict.fromkeys(range(first, last + 1), 0)
+    rows = (
+        _completed_audits(business_unit)
+        .filter(actual_end__gte=dt.date(first, 1, 1), actual_end__lte=dt.date(last, 12, 31))
+        .annotate(end_year=ExtractYear("actual_end"))
+        .values("end_year")
+        .annotate(n=Count("supplier_id", distinct=True))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["end_year"]] = row["n"]
+    return counts
+
+
+def performance_bands(*, period: ReportPeriod, business_unit: BusinessUnit | None = None) -> dict:
+    """Bands of each supplier's latest completed audit of the year: count and % (one decimal)."""
+    latest = latest_audit_per_supplier(year=period.year)
+    if business_unit is not None:
+        latest = latest.filter(supplier__business_units=business_unit)
+    counts = dict.fromkeys(PerformanceBand.values, 0)
+    rows = latest.exclude(performance_band="").values("performance_band").annotate(n=Count("pk")).order_by()
+    for row in rows:
+        counts[row["performance_band"]] = row["n"]
+    total = sum(counts.values())
+    return {band: {"count": counts[band], "pct": percent(counts[band], total)} for band in counts}
+
+
+def audit_figures(*, period: ReportPeriod, business_unit: BusinessUnit | None = None) -> dict:
+    by_year = audits_completed_by_year(first=period.year - 1, last=period.year, business_unit=business_unit)
+    completed, prior = by_year[period.year], by_year[period.year - 1]
+    bands = performance_bands(period=period, business_unit=business_unit)
+    return {
+        "completed": completed,
+        "completed_prior_year": prior,
+        "change": completed - prior,
+        "performance": {f"{band}_pct": bands[band]["pct"] for band in PerformanceBand.values},
+    }
+
+
+def rectification_figures(*, period: ReportPeriod, business_unit: BusinessUnit | None = None) -> dict:
+    """Findings of the year's completed audits by rectification status on the as-of day: one query."""
+    audits = _completed_audits(business_unit).filter(actual_end__year=period.year)
+    summary = rectification_summary(findings=Finding.objects.filter(audit__in=audits), on=period.as_of)
+    return {"findings": sum(summary.values()), **summary}
+
+
+def overdue_by_stage(*, on: dt.date, business_unit: BusinessUnit | None = None) -> list[dict]:
+    """Findings whose rectification is overdue on ``on``, by the escalation stage their days overdue have
+    reached on the ladder's offsets (stages at or after the due date): two queries."""
+    stages = list(EscalationStage.objects.filter(offset_days__gte=0).order_by("offset_days", "stage"))
+    overdue = Finding.objects.overdue(on=on)
+    if business_unit is not None:
+        overdue = overdue.filter(audit__supplier__business_units=business_unit)
+    if not stages:
+        return [{"stage": None, "name": "Overdue", "offset_days": 0, "count": overdue.count()}]
+    reached = Case(
+        *(
+            When(rectification_due__lte=on - dt.timedelta(days=stage.offset_days), then=Value(stage.stage))
+            for stage in reversed(stages)
+        ),
+        default=Value(stages[0].stage),
+        output_field=IntegerField(),
+    )
+    counts = {
+        row["reached"]: row["n"]
+        for row in overdue.annotate(reached=reached).values("reached").annotate(n=Count("pk")).order_by()
+    }
+    return [
+        {"stage": s.stage, "name": s.name, "offset_days": s.offset_days, "count": counts.get(s.stage, 0)}
+        for s in stages
+    ]
+
+
+# --- Minerals -------------------------------------------------------------------------------------------
+
+
+def empty_mineral_figures() -> dict:
+    return {"smelters_total": 0, "countries": 0, "conformant_pct": 0.0, "by_mineral": {}}
+
+
+def mineral_figures(*, year: int) -> dict:
+    """Smelters and refiners from the year's declarations (the minerals app's own selector)."""
+    if not apps.is_installed("minerals"):
+        return empty_mineral_figures()
+    try:
+        from minerals.selectors import smelter_statistics
+    except ModuleNotFoundError as missing:
+        if missing.name != "minerals.selectors":
+            raise
+        return empty_mineral_figures()
+    return smelter_statistics(year=year)
+
+
+# --- The report and the dashboard -----------------------------------------------------------------------
+
+
+def esg_report(*, year: int, today: dt.date | None = None) -> dict:
+    """The annual ESG report of ``year`` (a year checked by ``report_year``)."""
+    period = report_period(year=year, today=today)
+    return {
+        "year": year,
+        "suppliers": supplier_figures(period=period),
+        "audits": audit_figures(period=period),
+        "rectification": rectification_figures(period=period),
+        "minerals": mineral_figures(year=year),
+    }
+
+
+def dashboard_figures(
+    *, year: int, business_unit: BusinessUnit | None = None, today: dt.date | None = None
+) -> dict:
+    """Everything the dashboard draws for a year and, optionally, one business unit."""
+    period = report_period(year=year, today=today)
+    first = year - AUDIT_YEARS_ON_DASHBOARD + 1
+    by_year = audits_completed_by_year(first=first - 1, last=year, business_unit=business_unit)
+    completed, prior = by_year[year], by_year[year - 1]
+    return {
+        "year": year,
+        "as_of": period.as_of.isoformat(),
+        "current_year": period.is_current,
+        "business_unit": business_unit.name if business_unit is not None else None,
+        "suppliers": supplier_figures(period=period, business_unit=business_unit, csr_coverage=False),
+        "audits": {"completed": completed, "completed_prior_year": prior, "change": completed - prior},
+        "audits_per_year": [{"year": y, "completed": by_year[y]} for y in range(first, year + 1)],
+        "performance": performance_bands(period=period, business_unit=business_unit),
+        "rectification": rectification_figures(period=period, business_unit=business_unit),
+        "overdue_by_stage": overdue_by_stage(on=period.as_of, business_unit=business_unit),
+        "minerals": mineral_figures(year=year),
+    }
