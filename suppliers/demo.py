@@ -396,7 +396,7 @@ class _Generator:
     same register; dates are counted back from ``now``. Related rows are queued in ``tables``."""
 
     def __init__(self, *, seed: int, now: dt.datetime, buyers: Sequence, manager, tables: dict[str, _Table]):
-        self.rng = random.Random(seed)  # noqa: S311 - reproducible demo content, not security
+        self.rng = random.Random(seed)  # reproducible demo content, not security
         self.now = now
         self.today = timezone.localdate(now)
         self.buyer_ids = [buyer.pk for buyer in buyers]

@@ -5,7 +5,9 @@ from django_celery_beat.models import PeriodicTask
 
 from config.celery import app
 
-pytestmark = pytest.mark.django_db
+# Runs with the transactional tests (those that drive the worker and the browser), so it restores the
+# migrated data (the seeded schedule) at its start like them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_every_scheduled_job_names_a_registered_task():

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 
 import pytest
+from django.db.models import Max
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import ModelEntry
@@ -140,9 +141,10 @@ def assert_one_digest_each(worker: Worker, expected: dict[str, list[tuple[Findin
         message = by_recipient[email][0]
         overdue = sum(1 for _, stage in items if stage >= 1)
         plural = "s" if len(items) != 1 else ""
+        verb = "need" if plural else "needs"
         assert (
             message["subject"]
-            == f"Supplier ESG: {len(items)} item{plural} need attention ({overdue} overdue)"
+            == f"Supplier ESG: {len(items)} item{plural} {verb} attention ({overdue} overdue)"
         )
         told = {finding.reference for finding, _ in items}
         for finding in Finding.objects.select_related("audit"):
@@ -235,8 +237,9 @@ def test_the_retry_job_during_a_long_run_does_not_send_half_built_digests(worker
     # More items than one digest-building batch holds, so that the run builds its digests in two steps.
     audit = Finding.objects.filter(audit__supplier__code="S-100").select_related("audit").first().audit
     provision = Finding.objects.first().provision
+    first = Finding.objects.filter(audit=audit).aggregate(n=Max("number"))["n"] + 1
     extra = Finding.objects.bulk_create(
-        Finding(audit=audit, number=100 + n, provision=provision, severity="major", description="Overtime.",
+        Finding(audit=audit, number=first + n, provision=provision, severity="major", description="Overtime.",
                 cap_due=today - dt.timedelta(days=13), rectification_due=today)
         for n in range(services.FANOUT_BATCH)
     )  # fmt: skip
