@@ -29,15 +29,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 LIST_MAX_QUERIES = 8
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """The production storage needs a collectstatic manifest; pages under test use the plain one."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def today() -> dt.date:
     return timezone.localdate()
 

@@ -31,11 +31,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ROLES = ("esg", "procurement", "auditor", "contact", "outsider")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=user)

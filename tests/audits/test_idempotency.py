@@ -22,11 +22,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 FINDING = {"provision": "A3", "severity": "major", "description": "Overtime above 60 hours"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_for(user, **kwargs) -> APIClient:
     client = APIClient(**kwargs)
     client.force_authenticate(user=user)

@@ -22,15 +22,6 @@ def browser_type_launch_args():
     }
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """The live server serves static files from the finders; no collectstatic manifest is needed."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     """A desktop screen, as procurement and ESG staff use the admin."""

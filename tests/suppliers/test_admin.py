@@ -39,17 +39,6 @@ CHANGELIST = reverse("admin:suppliers_supplier_changelist")
 CHANGELIST_MAX_QUERIES = 6
 
 
-@pytest.fixture(autouse=True)
-def _test_settings(settings):
-    """The production storage needs a collectstatic manifest; pages under test use the plain one.
-    Passwords are hashed fast: these tests are about the admin, not about password storage."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def change_url(supplier) -> str:
     return reverse("admin:suppliers_supplier_change", args=[supplier.pk])
 

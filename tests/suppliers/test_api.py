@@ -24,12 +24,6 @@ def detail(supplier, name="detail"):
     return reverse(f"api:supplier-{name}", kwargs={"pk": supplier.pk})
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Users are created in nearly every test here; the production hasher costs seconds per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api():
     return APIClient()
