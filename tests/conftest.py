@@ -78,36 +78,15 @@ def pytest_collection_modifyitems(items):
             names.append("django_db_serialized_rollback")
 
 
-_serialized_contents: dict[str, str] = {}
-
-
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup):
-    """Keep the snapshot of the freshly migrated test database that serialized rollback restores."""
+    """Keep the snapshot of the freshly migrated test database that serialized rollback restores, on the
+    connection class: Playwright's event loop gives tests fresh connection wrappers (Django's connections
+    are context-local), which would not carry it, and a transactional test after a flush would then start
+    without the data the migrations seed."""
     from django.db import connections
 
     for alias in connections:
         contents = getattr(connections[alias], "_test_serialized_contents", None)
         if contents is not None:
-            _serialized_contents[alias] = contents
-
-
-def _hand_back_snapshot() -> None:
-    # Playwright's event loop gives tests fresh connection wrappers (Django's connections are context-local),
-    # which would lose the snapshot: without it the rollback could not restore the seeded data.
-    if _serialized_contents:
-        from django.db import connections
-
-        for alias, contents in _serialized_contents.items():
-            if getattr(connections[alias], "_test_serialized_contents", None) is None:
-                connections[alias]._test_serialized_contents = contents
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    _hand_back_snapshot()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_teardown(item, nextitem):
-    _hand_back_snapshot()
+            type(connections[alias])._test_serialized_contents = contents
