@@ -4,40 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('suppliers', '0004_nightly_risk_schedule'),
+        ("suppliers", "0004_nightly_risk_schedule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalsupplier',
-            name='suspension_review',
-            field=models.BooleanField(db_index=True, default=False, help_text='Flagged for suspension review.'),
+            model_name="historicalsupplier",
+            name="suspension_review",
+            field=models.BooleanField(
+                db_index=True, default=False, help_text="Flagged for suspension review."
+            ),
         ),
         migrations.AddField(
-            model_name='historicalsupplier',
-            name='suspension_review_at',
+            model_name="historicalsupplier",
+            name="suspension_review_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='historicalsupplier',
-            name='suspension_review_reason',
+            model_name="historicalsupplier",
+            name="suspension_review_reason",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='supplier',
-            name='suspension_review',
-            field=models.BooleanField(db_index=True, default=False, help_text='Flagged for suspension review.'),
+            model_name="supplier",
+            name="suspension_review",
+            field=models.BooleanField(
+                db_index=True, default=False, help_text="Flagged for suspension review."
+            ),
         ),
         migrations.AddField(
-            model_name='supplier',
-            name='suspension_review_at',
+            model_name="supplier",
+            name="suspension_review_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='supplier',
-            name='suspension_review_reason',
+            model_name="supplier",
+            name="suspension_review_reason",
             field=models.TextField(blank=True),
         ),
     ]

@@ -231,3 +231,63 @@ def test_the_refresh_walks_every_supplier_in_batches():
 
     assert risk.risk_refresh(batch_size=7) == 25
     assert not Supplier.objects.filter(risk_level="").exists()
+
+
+def test_the_batch_refresh_records_a_level_change_in_the_supplier_history(esg_manager):
+    changing = SupplierFactory(country="VN", category="production")
+    steady = SupplierFactory(country="DK", category="non_production")
+    risk.risk_refresh()
+    changing.refresh_from_db()
+    steady.refresh_from_db()
+    assert (steady.risk_level, changing.risk_level) == (RiskLevel.LOW, RiskLevel.MEDIUM)
+    history = {s.pk: s.history.count() for s in (changing, steady)}
+
+    # A new model version: both get a new assessment, only the Vietnamese supplier changes level.
+    new_version(high_threshold=changing.risk_score)
+    assert risk.risk_refresh(by=esg_manager) == 2
+
+    changing.refresh_from_db()
+    steady.refresh_from_db()
+    assert (steady.risk_level, changing.risk_level) == (RiskLevel.LOW, RiskLevel.HIGH)
+    assert changing.history.count() == history[changing.pk] + 1
+    record = changing.history.first()
+    assert (record.risk_level, record.risk_score, record.name) == (
+        RiskLevel.HIGH,
+        changing.risk_score,
+        changing.name,
+    )
+    assert (record.history_change_reason, record.history_user, record.history_type) == (
+        "Risk reassessed",
+        esg_manager,
+        "~",
+    )
+    assert steady.history.count() == history[steady.pk]
+    assert steady.risk_assessment.model.version == 2
+
+
+def test_a_refresh_without_a_level_or_score_change_adds_no_history():
+    supplier = SupplierFactory()
+    risk.risk_refresh()
+    assert supplier.history.filter(history_change_reason="Risk reassessed").count() == 1
+    first = supplier.history.count()
+
+    assert risk.risk_refresh(force=True) == 1
+    assert risk.risk_refresh() == 0
+
+    assert supplier.history.count() == first
+    supplier.refresh_from_db()
+    assert supplier.risk_assessment == supplier.risk_assessments.order_by("-computed_at", "-pk").first()
+
+
+def test_each_supplier_points_at_its_own_new_assessment_across_large_batches():
+    SupplierFactory.create_batch(130, country="VN")
+    SupplierFactory.create_batch(20, country="KP")
+
+    assert risk.risk_refresh(batch_size=140) == 150
+
+    suppliers = list(Supplier.objects.select_related("risk_assessment"))
+    assert len(suppliers) == RiskAssessment.objects.count() == 150
+    for supplier in suppliers:
+        assert supplier.risk_assessment.supplier_id == supplier.pk
+        assert supplier.risk_score == supplier.risk_assessment.score
+        assert factor(supplier.risk_assessment, "country")["detail"].startswith(f"{supplier.country}: ")
