@@ -12,6 +12,7 @@ wrong: HTTP 400), with a message saying which field or state is at fault.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 
 from django.core.files.base import File
@@ -121,7 +122,7 @@ def audit_create(
         type=type,
         protocol=protocol,
         lead_auditor=lead_auditor,
-        reference=f"PENDING-{timezone.now().timestamp()}-{supplier.pk}",
+        reference=f"PENDING-{uuid.uuid4().hex[:22]}",  # unique until the key is known
     )
     audit._history_user = by
     audit.save()

@@ -325,3 +325,21 @@ def test_performance_bands_follow_the_policy_thresholds(supplier, auditor, esg_m
     assert selectors.band_distribution(year=2026)["medium"] == {"count": 1, "pct": 100.0}
     assert selectors.audits_completed(year=2026) == 1
     assert selectors.audits_completed(year=2025) == 0
+
+
+def test_an_audit_can_be_planned_for_a_supplier_with_a_large_key(auditor, esg_manager):
+    """Registers of hundreds of thousands of suppliers have six- and seven-digit keys."""
+    supplier = SupplierFactory(id=1_234_567, status=Supplier.Status.ADMITTED)
+    with at(dt.date(2026, 2, 20)):
+        audit = services.audit_create(
+            supplier=supplier,
+            agency=auditor.agency,
+            site="Plant 9, Suzhou",
+            type=Audit.Type.ANNUAL,
+            planned_start=dt.date(2026, 3, 2),
+            planned_end=dt.date(2026, 3, 3),
+            lead_auditor=auditor,
+            by=esg_manager,
+        )
+    audit.refresh_from_db()
+    assert audit.reference == f"AUD-2026-{audit.pk:05d}"
