@@ -31,11 +31,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from reports import columns as exported
-from reports.admin import ExportMixin
+from common.admin import ExportMixin
 from suppliers import roles
 
 from . import deadlines, planning, services
+from . import exports as exported
 from .deadlines import RectificationStatus
 from .models import (
     Audit,

@@ -525,24 +525,3 @@ class ClosureVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding_id} verified by {self.get_method_display()}"
-
-
-class IdempotentRequest(models.Model):
-    """The first response to a POST carrying an ``Idempotency-Key``, replayed when the key comes again."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key_per_user")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"

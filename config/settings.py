@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_countries",
     "simple_history",
+    "common",
     "suppliers",
     "audits",
     "reminders",

@@ -16,11 +16,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from reports import columns as exported
-from reports.admin import ExportMixin
+from common.admin import ExportMixin
 from suppliers.files import UploadRejected
 from suppliers.models import Supplier
 
+from . import exports as exported
 from . import services
 from .models import (
     Declaration,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from openpyxl import Workbook
 
-from .exports import csv_safe, xlsx_cell
+from common.exports import csv_safe, xlsx_cell
 
 REPORT_FORMATS = ("json", "xlsx", "csv")
 CONTENT_TYPES = {

@@ -24,9 +24,9 @@ from django.utils.html import format_html, format_html_join
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
-from reports import columns as exported
-from reports.admin import ExportMixin
+from common.admin import ExportMixin
 
+from . import exports as exported
 from . import importing, lifecycle, risk, tasks
 from .forms import (
     RiskModelForm,

@@ -29,8 +29,8 @@ def test_the_purge_forgets_keys_older_than_a_day():
 
     from django.utils import timezone
 
-    from audits.models import IdempotentRequest
-    from audits.tasks import purge_old_idempotency_keys
+    from common.models import IdempotentRequest
+    from common.tasks import purge_old_idempotency_keys
     from tests.factories import UserFactory
 
     user = UserFactory()

@@ -4,7 +4,7 @@ calls one service of ``audits.services`` and shapes the answer.
 
 Errors: a service's ``Invalid`` answers 400 ``{"detail", "field"}``, its ``Conflict`` 409 ``{"detail"}``; a
 rejected upload 413 (too large) or 400 (wrong type) ``{"detail"}`` naming the file. Every POST honours an
-``Idempotency-Key`` header (``audits.idempotency``).
+``Idempotency-Key`` header (``common.idempotency``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from audits import services
-from audits.idempotency import HEADER as IDEMPOTENCY_HEADER
-from audits.idempotency import IdempotentMixin
 from audits.models import Audit, CorrectiveActionPlan, Evidence, ExtensionRequest, Finding, Severity
+from common.idempotency import HEADER as IDEMPOTENCY_HEADER
+from common.idempotency import IdempotentMixin
 from suppliers.files import UploadRejected
 
 from .permissions import (

@@ -4,7 +4,7 @@ multipart upload) and the smelter registry (read-only).
 Errors: a service's ``Invalid`` or an unreadable workbook answers 400 ``{"detail", "field"}``; a rejected
 upload 413 (too large) or 400 (not XLSX) ``{"detail"}`` naming the file. A file the parser finds errors in
 is still stored (201) with status ``rejected`` and its issues. Every POST honours an ``Idempotency-Key``
-header (``audits.idempotency``).
+header (``common.idempotency``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from audits.idempotency import HEADER as IDEMPOTENCY_HEADER
-from audits.idempotency import IdempotentMixin
+from common.idempotency import HEADER as IDEMPOTENCY_HEADER
+from common.idempotency import IdempotentMixin
 from minerals import services
 from minerals.models import Declaration, DeclaredSmelter, Family, Mineral, RmapStatus, Smelter
 from suppliers.files import UploadRejected

@@ -14,8 +14,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audits import services
-from audits.idempotency import purge_idempotency_keys
-from audits.models import Audit, Evidence, Finding, IdempotentRequest
+from audits.models import Audit, Evidence, Finding
+from common.idempotency import purge_idempotency_keys
+from common.models import IdempotentRequest
 from tests.factories import AuditFactory, AuditorFactory, ContactFactory, FindingFactory, SupplierFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

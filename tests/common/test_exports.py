@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from reports import exports
-from reports.columns import SMELTERS
-from reports.exports import Column
+from common import exports
+from common.exports import Column
+from minerals.exports import SMELTERS
 from suppliers.models import Supplier
 from tests.factories import BusinessUnitFactory, SupplierFactory
 from tests.reports.builders import audit, finding

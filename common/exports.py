@@ -1,5 +1,8 @@
 """Lists as spreadsheets: a column spec and rows in, a streamed XLSX or CSV download out.
 
+Each app names what its lists' exports hold in its own ``exports.py``; ``common.admin.ExportMixin`` adds the
+downloads to an admin list, and the ESG report's files reuse ``csv_safe`` and ``xlsx_cell``.
+
 - Rows are read with ``QuerySet.iterator(chunk_size=2000)`` (prefetches included), so memory stays bounded
   and the number of queries grows with the number of 2,000-row chunks, never with the number of rows.
 - CSV is written row by row into a ``StreamingHttpResponse``; XLSX goes through an openpyxl write-only
@@ -50,6 +53,25 @@ class Column:
             if value is None:
                 return None
         return value() if callable(value) else value
+
+
+def choice_label(field: str) -> Callable[[Any], str]:
+    """A column value: the display text of a choices field (``get_<field>_display``); empty when blank."""
+
+    def value(obj) -> str:
+        return getattr(obj, f"get_{field}_display")() if getattr(obj, field) else ""
+
+    return value
+
+
+def local_time(attr: str) -> Callable[[Any], dt.datetime | None]:
+    """A column value: a datetime attribute in the local time zone."""
+
+    def value(obj) -> dt.datetime | None:
+        at = getattr(obj, attr)
+        return timezone.localtime(at) if at else None
+
+    return value
 
 
 class UnknownFormat(ValueError):

@@ -1,6 +1,7 @@
 """Spreadsheet exports for admin lists, filtered as on screen.
 
-Add ``ExportMixin`` before the admin base class and name the columns::
+Add ``ExportMixin`` before the admin base class and name the columns (each app keeps its lists' columns in
+its own ``exports.py``)::
 
     @admin.register(Supplier)
     class SupplierAdmin(ExportMixin, SimpleHistoryAdmin):
@@ -38,7 +39,7 @@ class ExportMixin:
     export_filename: str = ""  # default: the model's plural name
     export_select_related: Sequence[str] = ()
     export_prefetch_related: Sequence[str] = ()
-    export_change_list_template = "reports/admin/change_list_export.html"
+    export_change_list_template = "common/admin/change_list_export.html"
 
     # --- what is exported ------------------------------------------------------------------------------
 
