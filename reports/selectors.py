@@ -28,6 +28,11 @@ Definitions (DESIGN.md "The annual report"):
 - *Minerals*: ``minerals.selectors.smelter_statistics(year=...)``; zeros while the minerals app (or its
   selectors module) is not installed.
 
+A finished year's supplier figures (production suppliers, region, risk level at year end, CSR Agreement
+coverage) are frozen on first use after 31 December (``year_end``, ``reports.models.YearEnd``) and read from
+one table from then on; an ESG manager deletes a frozen year in the admin to have it worked out again (after
+correcting a backdated agreement or lifecycle step).
+
 Percentages are rounded half up to one decimal. Every function runs a fixed number of queries whatever the
 register's size (GROUP BY in the database, no loop over suppliers). The optional business unit narrows
 every supplier-based figure to the suppliers of that unit (the dashboard's filter); the minerals figures
@@ -45,6 +50,7 @@ from functools import reduce
 from itertools import chain
 
 from django.apps import apps
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -59,12 +65,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import ExtractYear
+from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 
 from audits.models import Audit, Finding, PerformanceBand
 from audits.selectors import latest_audit_per_supplier, rectification_summary
 from reminders.models import EscalationStage
+from reports.models import YearEnd, YearEndSupplier
 from suppliers.models import (
     MAINLAND_CHINA,
     Agreement,
@@ -184,20 +191,87 @@ def _level_at_year_end(period: ReportPeriod):
     return Subquery(latest.values("level")[:1])
 
 
-def _production_counts(*, period: ReportPeriod, business_unit: BusinessUnit | None) -> dict:
-    """The year's production suppliers: total, in mainland China and by risk level at year end; one GROUP BY
-    query per condition of ``_admitted_during`` (two for the current year, three for past years)."""
-    groups = {
-        "mainland": Case(
-            When(country=MAINLAND_CHINA, then=Value(True)), default=Value(False), output_field=BooleanField()
-        ),
-        "level_at_end": _level_at_year_end(period),
-    }
-    suppliers = _suppliers(business_unit).production()
-    rows = chain.from_iterable(
-        suppliers.filter(condition).annotate(**groups).values(*groups).annotate(n=Count("pk")).order_by()
-        for condition in _admitted_during(period)
+def _csr_agreement_in_force(period: ReportPeriod) -> Exists:
+    """A CSR Agreement in force on the as-of day (signed on or before it, not expired before it)."""
+    return Exists(
+        Agreement.objects.filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=period.as_of),
+            supplier=OuterRef("pk"),
+            kind=Agreement.Kind.CSR_AGREEMENT,
+            signed_on__lte=period.as_of,
+        )
     )
+
+
+def _mainland() -> Case:
+    return Case(
+        When(country=MAINLAND_CHINA, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
+def year_end(period: ReportPeriod) -> YearEnd | None:
+    """The frozen figures of ``period`` once the year is over by the clock (None before): read from
+    ``YearEnd``, or worked out and stored on first use, in one transaction (three INSERT ... SELECT, one per
+    condition of ``_admitted_during``). A year that is over cannot change: every step, assessment and
+    agreement date it depends on lies before its end. Two requests freezing the same year at once: the
+    second waits for the first and reads its rows."""
+    if period.is_current or timezone.now() < period.end:
+        return None
+    frozen = YearEnd.objects.filter(year=period.year).first()
+    if frozen is not None:
+        return frozen
+    columns = {  # column of YearEndSupplier: its value, under a name no Supplier field has
+        "supplier_id": ("frozen_supplier", F("pk")),
+        "mainland_china": ("frozen_mainland", _mainland()),
+        "risk_level": ("frozen_level", Coalesce(_level_at_year_end(period), Value(""))),
+        "csr_agreement_signed": ("frozen_csr", _csr_agreement_in_force(period)),
+    }
+    values = dict(columns.values())
+    quote = connection.ops.quote_name
+    targets = ", ".join(map(quote, ("year", *columns)))
+    sources = ", ".join(f"r.{quote(name)}" for name in values)
+    insert = f"INSERT INTO {quote(YearEndSupplier._meta.db_table)} ({targets}) SELECT %s, {sources} FROM "  # noqa: S608
+    try:
+        with transaction.atomic():
+            frozen = YearEnd.objects.create(year=period.year)
+            total = 0
+            for condition in _admitted_during(period):
+                rows = Supplier.objects.production().filter(condition).annotate(**values).values(*values)
+                select, params = rows.query.sql_with_params()
+                with connection.cursor() as cursor:
+                    cursor.execute(f"{insert}({select}) r", (period.year, *params))
+                    total += cursor.rowcount
+            frozen.production_suppliers = total
+            frozen.save(update_fields=["production_suppliers"])
+    except IntegrityError:  # frozen by another request meanwhile
+        frozen = YearEnd.objects.get(year=period.year)
+    return frozen
+
+
+def _frozen_suppliers(frozen: YearEnd, business_unit: BusinessUnit | None) -> QuerySet[YearEndSupplier]:
+    rows = YearEndSupplier.objects.filter(year=frozen)
+    return rows.filter(supplier__business_units=business_unit) if business_unit is not None else rows
+
+
+def _production_counts(*, period: ReportPeriod, business_unit: BusinessUnit | None) -> dict:
+    """The year's production suppliers: total, in mainland China and by risk level at year end. A finished
+    year: one GROUP BY over its frozen rows; otherwise one GROUP BY query per condition of
+    ``_admitted_during``."""
+    frozen = year_end(period)
+    if frozen is not None:
+        rows = (
+            _frozen_suppliers(frozen, business_unit)
+            .values(mainland=F("mainland_china"), level_at_end=F("risk_level"))
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+    else:
+        groups = {"mainland": _mainland(), "level_at_end": _level_at_year_end(period)}
+        suppliers = _suppliers(business_unit).production()
+        rows = chain.from_iterable(
+            suppliers.filter(condition).annotate(**groups).values(*groups).annotate(n=Count("pk")).order_by()
+            for condition in _admitted_during(period)
+        )
     counts = {"total": 0, "mainland": 0, "by_level": dict.fromkeys(RiskLevel.values, 0)}
     for row in rows:
         counts["total"] += row["n"]
@@ -208,18 +282,14 @@ def _production_counts(*, period: ReportPeriod, business_unit: BusinessUnit | No
 
 
 def _csr_agreement_signed(*, period: ReportPeriod, business_unit: BusinessUnit | None) -> int:
-    """The year's production suppliers with a CSR Agreement in force on the as-of day: one count per
-    condition of ``_admitted_during``."""
-    in_force = Agreement.objects.filter(
-        Q(expires_on__isnull=True) | Q(expires_on__gte=period.as_of),
-        supplier=OuterRef("pk"),
-        kind=Agreement.Kind.CSR_AGREEMENT,
-        signed_on__lte=period.as_of,
-    )
+    """The year's production suppliers with a CSR Agreement in force on the as-of day: one count over a
+    finished year's frozen rows, otherwise one count per condition of ``_admitted_during``."""
+    frozen = year_end(period)
+    if frozen is not None:
+        return _frozen_suppliers(frozen, business_unit).filter(csr_agreement_signed=True).count()
     suppliers = _suppliers(business_unit).production()
-    return sum(
-        suppliers.filter(condition, Exists(in_force)).count() for condition in _admitted_during(period)
-    )
+    in_force = _csr_agreement_in_force(period)
+    return sum(suppliers.filter(condition, in_force).count() for condition in _admitted_during(period))
 
 
 def not_admitted_red_line(*, period: ReportPeriod, business_unit: BusinessUnit | None = None) -> int:

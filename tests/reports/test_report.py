@@ -1,11 +1,14 @@
 import datetime as dt
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext, modify_settings
+from django.urls import reverse
 
 from audits.models import Audit
 from reports import selectors
+from reports.models import YearEnd
 from suppliers import risk
 from suppliers.models import Agreement, Supplier
 from tests.factories import AgreementFactory, BusinessUnitFactory, SupplierFactory
@@ -228,16 +231,26 @@ def test_the_report_runs_the_same_number_of_queries_for_few_and_many_suppliers()
             assessed(supplier, "medium", at(2021, 3, 1))
             finding(audit(supplier, dt.date(2021, 4, 1)), due=dt.date(2021, 5, 1))
 
+    def count_queries():
+        """Queries of the year while it runs, when it is frozen on first use after it ended, and after."""
+        counts = []
+        for today in (dt.date(2021, 12, 31), None, None):
+            with CaptureQueriesContext(connection) as captured:
+                report = selectors.esg_report(year=2021, today=today)
+            counts.append(len(captured))
+        return counts, report
+
     grow("FEW", 2)
-    with CaptureQueriesContext(connection) as few:
-        selectors.esg_report(year=2021)
+    few, _ = count_queries()
+    YearEnd.objects.all().delete()  # as if the year had not been frozen yet
     grow("MANY", 25)
-    with CaptureQueriesContext(connection) as many:
-        report = selectors.esg_report(year=2021)
+    many, report = count_queries()
 
     assert report["suppliers"]["production_total"] == 27
-    assert len(many) == len(few)
-    assert len(few) <= 14
+    assert many == few
+    assert few[0] <= 14
+    assert few[2] <= few[0]
+    assert YearEnd.objects.get(year=2021).production_suppliers == 27
 
 
 def test_without_the_minerals_app_the_minerals_figures_are_zero():
@@ -259,3 +272,55 @@ def test_next_year_is_refused_and_this_year_accepted():
         selectors.report_year(value="2027", today=today)
     assert selectors.report_year(value=" 2026 ", today=today) == 2026
     assert selectors.report_year(value=2000, today=today) == 2000
+
+
+def test_a_finished_year_keeps_its_figures_until_an_esg_manager_deletes_the_frozen_year(
+    client, esg_manager, procurement_user
+):
+    supplier = admitted("LATE-PAPER", at(2020, 1, 1))
+    assert selectors.esg_report(year=2021)["suppliers"]["csr_agreement_signed_pct"] == 0.0
+    # A CSR Agreement signed in 2021 is entered only now: the published figure stays ...
+    AgreementFactory(
+        supplier=supplier, kind=Agreement.Kind.CSR_AGREEMENT, signed_on=dt.date(2021, 3, 1), expires_on=None
+    )
+    assert selectors.esg_report(year=2021)["suppliers"]["csr_agreement_signed_pct"] == 0.0
+    delete_url = reverse("admin:reports_yearend_delete", args=[2021])
+    client.force_login(procurement_user)
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    # ... until an ESG manager deletes the frozen year: it is worked out again on next use.
+    client.force_login(esg_manager)
+    assert client.get(reverse("admin:reports_yearend_changelist")).status_code == 200
+    assert client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert selectors.esg_report(year=2021)["suppliers"]["csr_agreement_signed_pct"] == 100.0
+
+
+def test_the_current_year_is_never_frozen():
+    admitted("NOW", at(2021, 1, 5))
+    selectors.esg_report(year=2021, today=dt.date(2021, 12, 31))
+
+    assert not YearEnd.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs two connections writing at once")
+def test_two_requests_freezing_the_same_year_at_once_store_it_once():
+    for i in range(30):
+        admitted(f"RACE{i}", at(2021, 2, 1), country="CN" if i % 3 else "VN")
+    barrier, results = threading.Barrier(2), []
+
+    def report():
+        try:
+            barrier.wait(timeout=10)
+            results.append(selectors.esg_report(year=2021)["suppliers"])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=report) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert [r["production_total"] for r in results] == [30, 30]
+    assert results[0] == results[1]
+    assert YearEnd.objects.get(year=2021).suppliers.count() == 30
