@@ -19,6 +19,7 @@ def test_every_scheduled_job_names_a_registered_task():
         "Daily reminders and escalation",
         "Retry failed reminder digests",
         "Purge old idempotency keys",
+        "Freeze last year's report figures",
     } <= set(scheduled)
     for name, task in scheduled.items():
         assert task in app.tasks, f"{name}: {task} is not a registered task"

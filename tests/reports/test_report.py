@@ -2,6 +2,7 @@ import datetime as dt
 import threading
 
 import pytest
+import time_machine
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext, modify_settings
 from django.urls import reverse
@@ -9,6 +10,7 @@ from django.urls import reverse
 from audits.models import Audit
 from reports import selectors
 from reports.models import YearEnd
+from reports.tasks import freeze_last_year
 from suppliers import risk
 from suppliers.models import Agreement, Supplier
 from tests.factories import AgreementFactory, BusinessUnitFactory, SupplierFactory
@@ -324,3 +326,18 @@ def test_two_requests_freezing_the_same_year_at_once_store_it_once():
     assert [r["production_total"] for r in results] == [30, 30]
     assert results[0] == results[1]
     assert YearEnd.objects.get(year=2021).suppliers.count() == 30
+
+
+def test_the_nightly_task_freezes_last_year_once_it_is_over():
+    admitted("JAN", at(2021, 1, 5))
+    admitted("DEC", at(2021, 12, 31), country="CN")
+    with time_machine.travel(at(2021, 12, 31, 23), tick=False):
+        assert freeze_last_year.delay().get() == 0  # 2020, before any of them
+    with time_machine.travel(at(2022, 1, 1, 3, 15), tick=False):
+        assert freeze_last_year.delay().get() == 2
+        assert freeze_last_year.delay().get() == 2
+
+    assert list(YearEnd.objects.order_by("year").values_list("year", "production_suppliers")) == [
+        (2020, 0),
+        (2021, 2),
+    ]
