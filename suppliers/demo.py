@@ -434,7 +434,8 @@ class _Generator:
     same register; dates are counted back from ``now``. Related rows are queued in ``tables``."""
 
     def __init__(self, *, seed: int, now: dt.datetime, buyers: Sequence, manager, tables: dict[str, _Table]):
-        self.rng = random.Random(seed)  # reproducible demo content, not security
+        self.seed = seed
+        self.rng = random.Random(seed)  # reproducible demo content, not security; reseeded per supplier
         self.now = now
         self.timezone = timezone.get_current_timezone()  # looked up once: the lookup costs more than a draw
         self.today = timezone.localdate(now, self.timezone)
@@ -466,8 +467,10 @@ class _Generator:
         return self.now - dt.timedelta(days=days, minutes=self.rng.randrange(0, 8 * 60))
 
     def supplier(self, index: int, code: str) -> dict:
-        """One supplier's row (its related rows are queued in ``tables``)."""
-        rng = self.rng
+        """One supplier's row (its related rows are queued in ``tables``). Each supplier draws from its own
+        stream, so that one supplier's dates (counted back from now) cannot change what the next is: the
+        same seed gives the same suppliers whenever it runs."""
+        self.rng = rng = random.Random(f"{self.seed}:{index}")
         country = MAINLAND_CHINA if rng.random() < MAINLAND_CHINA_SHARE else _choice(rng, OTHER_COUNTRIES)
         cities, stems, suffix, _, _ = COUNTRIES[country]
         category = Category.PRODUCTION if rng.random() < PRODUCTION_SHARE else Category.NON_PRODUCTION
@@ -516,8 +519,8 @@ class _Generator:
         admitted_at = self._transitions(row)
         self._override(row)
         self._contacts(row, brand=brand)
-        self._agreements(index, admitted_at=admitted_at)
         self._assessments(index, category=category)
+        self._agreements(index, admitted_at=admitted_at)  # last: how many renewals depends on today
         return row
 
     def _spend(self, *, country: str, category: str, tier: int, status: str) -> tuple[Decimal | None, str]:
@@ -635,7 +638,8 @@ class _Generator:
                     signed_by="General Manager",
                     expires_on=expires_on,
                 )
-                if expires_on is None or expires_on >= self.today or rng.random() < 0.1:
+                lapsed = rng.random() < 0.1
+                if expires_on is None or expires_on >= self.today or lapsed:
                     break  # in force, or expired and not renewed
                 signed_on = expires_on - dt.timedelta(days=rng.randrange(0, 30))
 

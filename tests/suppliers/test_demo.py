@@ -1,7 +1,10 @@
 """The demo register: reproducible for a seed, shaped like the reference reports, consistent with the
 register's own rules (tier-2 parents, lifecycle history, risk levels)."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db.models import Count
 
@@ -15,7 +18,18 @@ pytestmark = pytest.mark.django_db
 def register() -> list[tuple]:
     return list(
         Supplier.objects.order_by("code").values_list(
-            "code", "name", "legal_name", "country", "status", "category", "tier", "parent__code"
+            "code",
+            "name",
+            "legal_name",
+            "country",
+            "status",
+            "category",
+            "tier",
+            "parent__code",
+            "commodity__code",
+            "annual_spend",
+            "currency",
+            "risk_override_level",
         )
     )
 
@@ -30,6 +44,24 @@ def test_the_same_seed_gives_the_same_suppliers():
 
     assert register() == first
     assert len(first) == 150
+
+
+@pytest.mark.parametrize(
+    "first_run, second_run",
+    [("2026-03-01 00:30", "2026-09-14 23:40"), ("2026-06-30 07:59", "2027-01-01 08:01")],
+)
+def test_the_same_seed_gives_the_same_suppliers_whenever_it_runs(first_run, second_run):
+    """Dates move with the day it runs; who the suppliers are does not."""
+    with time_machine.travel(dt.datetime.fromisoformat(first_run).replace(tzinfo=dt.UTC), tick=False):
+        demo_seed(suppliers=1500, seed=2021)
+    first = register()
+    Supplier.objects.filter(tier=2).delete()
+    Supplier.objects.all().delete()
+
+    with time_machine.travel(dt.datetime.fromisoformat(second_run).replace(tzinfo=dt.UTC), tick=False):
+        demo_seed(suppliers=1500, seed=2021)
+
+    assert register() == first
 
 
 def test_another_seed_gives_other_suppliers():
