@@ -199,7 +199,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery --------------------------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost/")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded broker for one machine: messages are files under DATA_DIR, no server needed.
