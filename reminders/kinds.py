@@ -1,7 +1,8 @@
 """Every kind of item the scheduler chases, in one place. To add a kind, declare it here with ``register``.
 
 Each kind's ``open_items`` leaves out closed items, so closing an item (a CAP approved, a finding verified,
-a report submitted, an agreement renewed) stops its reminders.
+a report submitted, an agreement renewed) stops its reminders. A kind whose subquery is correlated with the
+item's id bounds it to the scan's batch (``within``, see ``registry.ItemKind``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from audits.models import Audit, AuditPolicy, CorrectiveActionPlan, Finding, Pro
 from minerals.models import Declaration, DueDiligenceAction, MineralsPolicy
 from suppliers.models import Agreement, ExternalAssessment, OnboardingPolicy, Supplier
 
-from .registry import ItemInfo, ItemKind, register
+from .registry import IdRange, ItemInfo, ItemKind, register
 
 ACTIVE_SUPPLIER = [Supplier.Status.SCREENING, Supplier.Status.ADMITTED, Supplier.Status.SUSPENDED]
 PROGRESS_REPORT_DUE_DAY = 5  # the report on a month is due on this day of the next month
@@ -40,6 +41,14 @@ class AddDays(Func):
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"date({sql}, '{self.days:+d} days')", params
+
+
+def _within(queryset, field: str, within: IdRange | None):
+    """``queryset`` limited to rows whose ``field`` (an item id) is in the scan's batch, if there is one."""
+    if within is None:
+        return queryset
+    low, high = within
+    return queryset.filter(**{f"{field}__gte": low, f"{field}__lte": high})
 
 
 def _annotated(queryset, *, item, supplier, due, period=None):
@@ -69,19 +78,22 @@ def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
     return info
 
 
-def cap_items(today: dt.date):
-    waiting = Q(cap__isnull=True) | Q(
-        cap__status__in=[CorrectiveActionPlan.Status.NOT_STARTED, CorrectiveActionPlan.Status.REJECTED]
+def cap_items(today: dt.date, within: IdRange | None = None):
+    """Findings whose plan is not in: none yet, or one not started or rejected (a finding has one plan)."""
+    plan_in = CorrectiveActionPlan.objects.filter(finding=OuterRef("pk")).exclude(
+        status__in=[CorrectiveActionPlan.Status.NOT_STARTED, CorrectiveActionPlan.Status.REJECTED]
     )
     return _annotated(
-        _open_issued_findings().filter(waiting, cap_due__isnull=False),
+        _open_issued_findings()
+        .filter(cap_due__isnull=False)
+        .exclude(Exists(_within(plan_in, "finding", within))),
         item=F("pk"),
         supplier=F("audit__supplier_id"),
         due=F("cap_due"),
     )
 
 
-def rectification_items(today: dt.date):
+def rectification_items(today: dt.date, within: IdRange | None = None):
     return _annotated(
         _open_issued_findings(), item=F("pk"), supplier=F("audit__supplier_id"), due=F("rectification_due")
     )
@@ -91,13 +103,15 @@ def _previous_month(today: dt.date) -> dt.date:
     return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
-def progress_items(today: dt.date):
+def progress_items(today: dt.date, within: IdRange | None = None):
     """Findings under rectification through the whole of last month without a progress report on it."""
     month = _previous_month(today)
     due = today.replace(day=PROGRESS_REPORT_DUE_DAY)
     reported = ProgressUpdate.objects.filter(finding=OuterRef("pk"), month=month)
     return _annotated(
-        _open_issued_findings().filter(audit__accepted_on__lt=month).exclude(Exists(reported)),
+        _open_issued_findings()
+        .filter(audit__accepted_on__lt=month)
+        .exclude(Exists(_within(reported, "finding", within))),
         item=F("pk"),
         supplier=F("audit__supplier_id"),
         due=Value(due, output_field=DateField()),
@@ -138,7 +152,7 @@ register(
 # --- Audit reports -------------------------------------------------------------------------------------
 
 
-def report_items(today: dt.date):
+def report_items(today: dt.date, within: IdRange | None = None):
     days = AuditPolicy.current().report_due_days
     return _annotated(
         Audit.objects.filter(status__in=[Audit.Status.PLANNED, Audit.Status.IN_PROGRESS]),
@@ -179,7 +193,7 @@ register(
 # --- Supplier evidence and agreements ------------------------------------------------------------------
 
 
-def vap_items(today: dt.date):
+def vap_items(today: dt.date, within: IdRange | None = None):
     """The latest RBA VAP of each active supplier, expiring when its validity (or the onboarding policy's age
     limit) ends."""
     newer = ExternalAssessment.objects.filter(
@@ -208,7 +222,7 @@ def _describe_vaps(ids: Sequence[int]) -> dict[int, ItemInfo]:
     }
 
 
-def agreement_items(today: dt.date):
+def agreement_items(today: dt.date, within: IdRange | None = None):
     renewed = Agreement.objects.filter(
         supplier=OuterRef("supplier"), kind=OuterRef("kind"), signed_on__isnull=False
     ).filter(Q(expires_on__isnull=True) | Q(expires_on__gt=OuterRef("expires_on")))
@@ -259,7 +273,7 @@ register(
 # --- Responsible minerals ------------------------------------------------------------------------------
 
 
-def dd_action_items(today: dt.date):
+def dd_action_items(today: dt.date, within: IdRange | None = None):
     """Open due-diligence actions on non-conformant or unknown smelters, due at their deadline."""
     return _annotated(
         DueDiligenceAction.objects.open(), item=F("pk"), supplier=F("supplier_id"), due=F("deadline")
@@ -277,7 +291,7 @@ def _describe_dd_actions(ids: Sequence[int]) -> dict[int, ItemInfo]:
     }
 
 
-def declaration_missing_items(today: dt.date):
+def declaration_missing_items(today: dt.date, within: IdRange | None = None):
     """Active production suppliers without an accepted declaration for the reporting year being collected
     (the previous calendar year), due on the policy's date (31 May by default); only once the policy turns
     these reminders on."""
@@ -287,7 +301,11 @@ def declaration_missing_items(today: dt.date):
     declared = Declaration.objects.filter(
         supplier=OuterRef("pk"), year=year, status=Declaration.Status.ACCEPTED
     )
-    suppliers = Supplier.objects.production().filter(status__in=ACTIVE_SUPPLIER).exclude(Exists(declared))
+    suppliers = (
+        Supplier.objects.production()
+        .filter(status__in=ACTIVE_SUPPLIER)
+        .exclude(Exists(_within(declared, "supplier", within)))
+    )
     if not policy.remind_missing_declarations:
         suppliers = suppliers.filter(pk__isnull=True)  # turned off: no items, as a query the scan can embed
     return _annotated(suppliers, item=F("pk"), supplier=F("pk"), due=Value(due, output_field=DateField()))

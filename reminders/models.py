@@ -50,6 +50,10 @@ class ReminderRun(models.Model):
     reminders_created = models.PositiveIntegerField(default=0)
     digests_created = models.PositiveIntegerField(default=0)
     suppliers_flagged = models.PositiveIntegerField(default=0)
+    # Where this run's reminders are in the log: their ids lie in this range (noted as the scan starts and
+    # ends), so that the run reads them back along the primary key instead of keeping an index on the run.
+    reminders_from_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    reminders_to_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at"]
@@ -65,7 +69,8 @@ class Reminder(models.Model):
     stage = models.PositiveSmallIntegerField()
     # The daily scan writes up to millions of rows in one statement per batch, so this log table keeps no
     # per-row database foreign-key checks (the rows come from joins on existing suppliers and the run being
-    # written; deletes cascade through the ORM) and no index twice (the composite indexes below cover both).
+    # written; deletes cascade through the ORM) and no index that no read needs: a run finds its reminders
+    # by their id range (``ReminderRun.reminders_from_id``), and the supplier page reads only escalations.
     supplier = models.ForeignKey(
         Supplier, on_delete=models.CASCADE, related_name="reminders", db_index=False, db_constraint=False
     )
@@ -83,8 +88,8 @@ class Reminder(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["run", "id"], name="reminder_run"),
-            models.Index(fields=["supplier", "-created_at"], name="reminder_supplier_recent"),
+            # ``selectors.open_escalations``: a supplier's items at stage 1 or more.
+            models.Index(fields=["supplier"], name="reminder_supplier_escalated", condition=Q(stage__gte=1)),
         ]
 
     def __str__(self) -> str:

@@ -10,8 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.db.models import QuerySet
+
+IdRange = tuple[int, int]  # lowest and highest item id of one batch of the scan, both included
+
+
+class OpenItems(Protocol):
+    def __call__(self, today: dt.date, within: IdRange | None = None) -> QuerySet: ...
 
 
 @dataclass(frozen=True)
@@ -26,14 +33,20 @@ class ItemKind:
     """One kind of item that can be due and overdue.
 
     ``open_items(today)`` returns a queryset over the kind's base model, annotated with ``r_item`` (the item's
-    id), ``r_supplier`` (its supplier's id), ``r_due`` (the due date) and ``r_period`` (the date the ladder
-    counts from: usually the due date itself, so that a moved deadline starts a new ladder). Items that are
-    closed are simply not in it: closing an item stops its reminders.
+    id: the base model's primary key, by which the scan batches), ``r_supplier`` (its supplier's id),
+    ``r_due`` (the due date) and ``r_period`` (the date the ladder counts from: usually the due date itself,
+    so that a moved deadline starts a new ladder). Items that are closed are simply not in it: closing an
+    item stops its reminders.
+
+    The scan calls ``open_items(today, within=(low, high))`` once per batch of item ids and keeps only the
+    items in that range itself. A kind whose query has a subquery correlated with the item's id (``NOT
+    EXISTS`` a plan, a report) limits that subquery to the same range: PostgreSQL does not carry a range
+    across a join, so an unbounded anti-join would read the related table from its first row in every batch.
     """
 
     key: str
     label: str
-    open_items: Callable[[dt.date], QuerySet]
+    open_items: OpenItems
     describe: Callable[[Sequence[int]], dict[int, ItemInfo]]
     action: str  # what the responsible party must do, in words
     due_soon_days: int | None = None  # stage 0 this many days ahead (default: the ladder's stage 0 offset)

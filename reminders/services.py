@@ -4,7 +4,8 @@ flag suppliers at the last stage, and send every recipient one digest.
 1. ``scan``: for each kind, ``INSERT … SELECT … ON CONFLICT DO NOTHING`` in batches of item ids. The database
    computes the stage and the unique constraint on (kind, item, period, stage) rejects what was already
    recorded: memory stays flat, one query per batch, and two runs at once cannot record a stage twice. A
-   reminder belongs to the run that inserted it, so only that run notifies it.
+   reminder belongs to the run that inserted it, so only that run notifies it; runs take turns (a database
+   lock), so that one run records all of a day's items and each recipient gets one digest for them.
 2. ``flag``: suppliers with items at a stage that flags (stage 3 by default) are flagged for suspension
    review, which raises their risk; the reason is kept in the supplier's history.
 3. ``build_digests``: the run's reminders are fanned out to recipients (the responsible party, the buyer,
@@ -19,13 +20,14 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Max, Min, Q, Value, When
+from django.db.models import Case, Exists, IntegerField, Max, Min, OuterRef, Q, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -38,10 +40,11 @@ from .models import Digest, DigestItem, EscalationStage, Reminder, ReminderRun
 
 logger = logging.getLogger(__name__)
 
-SCAN_BATCH = 50_000  # item ids per INSERT … SELECT
+SCAN_BATCH = 200_000  # item ids per INSERT … SELECT
 FANOUT_BATCH = 2_000  # reminders per digest-building batch
 MAX_ATTEMPTS = 6
 CLAIM_LEASE = dt.timedelta(minutes=15)  # a claim older than this is taken to be a crashed worker's
+RUN_LOCK = 0x72656D696E646572  # "reminder": the PostgreSQL advisory lock key that runs take turns on
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -94,17 +97,34 @@ def _stage_expression(*, ladder: list[tuple[int, int]], today: dt.date) -> Case:
     )
 
 
-def _stage_queryset(kind: registry.ItemKind, *, ladder: Ladder, today: dt.date):
-    pairs = ladder.for_kind(kind)
-    if not pairs:
-        return None, None
+def _staged_items(
+    kind: registry.ItemKind, *, pairs: list[tuple[int, int]], today: dt.date, within: registry.IdRange
+):
+    """The kind's open items with ids in ``within`` that have reached a stage not recorded yet, annotated
+    with it. Leaving out what is recorded is only the fast path, read off the unique constraint's index for
+    the same range of ids (on most days nearly every item is still at the stage it had yesterday); the
+    constraint itself still rejects a stage that another run records meanwhile."""
     lowest_offset = min(offset for _, offset in pairs)
-    queryset = kind.open_items(today).filter(r_due__lte=today - dt.timedelta(days=lowest_offset))
-    return queryset.annotate(r_stage=_stage_expression(ladder=pairs, today=today)).order_by(), pairs
+    low, high = within
+    recorded = Reminder.objects.filter(
+        kind=kind.key,
+        item_id__gte=low,
+        item_id__lte=high,
+        item_id=OuterRef("r_item"),
+        period=OuterRef("r_period"),
+        stage=OuterRef("r_stage"),
+    )
+    return (
+        kind.open_items(today, within=within)
+        .filter(pk__gte=low, pk__lte=high, r_due__lte=today - dt.timedelta(days=lowest_offset))
+        .annotate(r_stage=_stage_expression(ladder=pairs, today=today))
+        .exclude(Exists(recorded))
+        .order_by()
+    )
 
 
-def _id_ranges(queryset, batch: int) -> Iterator[tuple[int, int]]:
-    bounds = queryset.model.objects.aggregate(low=Min("pk"), high=Max("pk"))
+def _id_ranges(model, batch: int) -> Iterator[registry.IdRange]:
+    bounds = model.objects.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
         return
     start = bounds["low"]
@@ -114,18 +134,19 @@ def _id_ranges(queryset, batch: int) -> Iterator[tuple[int, int]]:
 
 
 def scan_kind(
-    kind: registry.ItemKind, *, run: ReminderRun, ladder: Ladder, today: dt.date, batch: int = SCAN_BATCH
+    kind: registry.ItemKind, *, run: ReminderRun, ladder: Ladder, today: dt.date, batch: int | None = None
 ) -> int:
     """Record the stage each open item of this kind has reached today; returns the number of new reminders."""
-    staged, _ = _stage_queryset(kind, ladder=ladder, today=today)
-    if staged is None:
+    batch = batch or SCAN_BATCH
+    pairs = ladder.for_kind(kind)
+    if not pairs:
         return 0
     now = timezone.now()
     table = Reminder._meta.db_table
     columns = "kind, item_id, period, stage, supplier_id, due_date, run_id, created_at"
     created = 0
-    for low, high in _id_ranges(staged, batch):
-        rows = staged.filter(pk__gte=low, pk__lte=high).values_list(
+    for within in _id_ranges(kind.open_items(today).model, batch):
+        rows = _staged_items(kind, pairs=pairs, today=today, within=within).values_list(
             Value(kind.key), "r_item", "r_period", "r_stage", "r_supplier", "r_due", Value(run.pk), Value(now)
         )
         select_sql, params = rows.query.sql_with_params()
@@ -149,10 +170,13 @@ def _staff_emails(group: str) -> list[str]:
 
 
 def _batched_run_reminders(run: ReminderRun, *, extra: Q | None = None) -> Iterator[list[Reminder]]:
-    extra = extra or Q()
-    last = 0
+    """The run's reminders in batches, read along the primary key within the run's id range."""
+    if run.reminders_from_id is None or run.reminders_to_id is None:
+        return
+    reminders = Reminder.objects.filter(extra or Q(), run=run, pk__lte=run.reminders_to_id).order_by("pk")
+    last = run.reminders_from_id - 1
     while True:
-        batch = list(Reminder.objects.filter(extra, run=run, pk__gt=last).order_by("pk")[:FANOUT_BATCH])
+        batch = list(reminders.filter(pk__gt=last)[:FANOUT_BATCH])
         if not batch:
             return
         yield batch
@@ -260,21 +284,67 @@ def build_digests(*, run: ReminderRun, ladder: Ladder) -> int:
     return Digest.objects.filter(run=run).count()
 
 
+def _last_reminder_id() -> int:
+    return Reminder.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+def scan(*, run: ReminderRun, ladder: Ladder, today: dt.date) -> dict[str, int]:
+    """Record the stage every open item has reached; returns the new reminders per kind. Notes on the run the
+    range of ids its reminders got: the table's identity sequence hands out ids in increasing order, one at a
+    time (as Django creates it), so they are all above the highest id before the scan, and once the scan's
+    inserts are in, none is above the highest id after it. Another run's rows in the range are read past."""
+    run.reminders_from_id = _last_reminder_id() + 1
+    created = {
+        kind.key: scan_kind(kind, run=run, ladder=ladder, today=today) for kind in registry.all_kinds()
+    }
+    run.reminders_to_id = _last_reminder_id()
+    run.save(update_fields=["reminders_from_id", "reminders_to_id"])
+    return created
+
+
+@contextmanager
+def _one_run_at_a_time() -> Iterator[None]:
+    """Runs take turns, so that the items of a day are all recorded by whichever run comes first, and one
+    recipient gets one digest for them, even when two runs start at the same moment. On PostgreSQL this is an
+    advisory lock, which the database releases if the worker dies; inside a transaction it is held until the
+    transaction ends (the run's rows are invisible to others until then anyway). On SQLite, for development,
+    runs do not wait for each other.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    if connection.in_atomic_block:
+        _with_run_lock("SELECT pg_advisory_xact_lock(%s)")
+        yield
+        return
+    _with_run_lock("SELECT pg_advisory_lock(%s)")
+    try:
+        yield
+    finally:
+        _with_run_lock("SELECT pg_advisory_unlock(%s)")
+
+
+def _with_run_lock(sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [RUN_LOCK])
+
+
 def run_reminders(*, today: dt.date | None = None) -> RunReport:
-    """The daily job. Safe to run twice, or twice at once: nothing already recorded is notified again."""
+    """The daily job. Safe to run twice, or twice at once: nothing already recorded is notified again, and a
+    run that starts while another is under way waits for it, then finds nothing new to tell."""
     today = today or timezone.localdate()
     ladder = Ladder.current()
     run = ReminderRun.objects.create(day=today)
     report = RunReport(run=run)
-    for kind in registry.all_kinds():
-        report.created[kind.key] = scan_kind(kind, run=run, ladder=ladder, today=today)
-    report.flagged = flag_suppliers(run=run, ladder=ladder)
-    report.digests = build_digests(run=run, ladder=ladder)
-    run.reminders_created = report.total
-    run.digests_created = report.digests
-    run.suppliers_flagged = report.flagged
-    run.finished_at = timezone.now()
-    run.save(update_fields=["reminders_created", "digests_created", "suppliers_flagged", "finished_at"])
+    with _one_run_at_a_time():
+        report.created = scan(run=run, ladder=ladder, today=today)
+        report.flagged = flag_suppliers(run=run, ladder=ladder)
+        report.digests = build_digests(run=run, ladder=ladder)
+        run.reminders_created = report.total
+        run.digests_created = report.digests
+        run.suppliers_flagged = report.flagged
+        run.finished_at = timezone.now()
+        run.save(update_fields=["reminders_created", "digests_created", "suppliers_flagged", "finished_at"])
     return report
 
 
@@ -284,10 +354,9 @@ def dry_run(*, today: dt.date | None = None) -> RunReport:
     ladder = Ladder.current()
     report = RunReport(run=None)
     stages = ladder.by_stage()
-    with transaction.atomic():
+    with transaction.atomic(), _one_run_at_a_time():
         run = ReminderRun.objects.create(day=today)
-        for kind in registry.all_kinds():
-            report.created[kind.key] = scan_kind(kind, run=run, ladder=ladder, today=today)
+        report.created = scan(run=run, ladder=ladder, today=today)
         for batch in _batched_run_reminders(run):
             by_pk = {r.pk: r for r in batch}
             info = _describe(batch)
