@@ -212,9 +212,10 @@ def _mainland() -> Case:
 def year_end(period: ReportPeriod) -> YearEnd | None:
     """The frozen figures of ``period`` once the year is over by the clock (None before): read from
     ``YearEnd``, or worked out and stored on first use, in one transaction (three INSERT ... SELECT, one per
-    condition of ``_admitted_during``). A year that is over cannot change: every step, assessment and
-    agreement date it depends on lies before its end. Two requests freezing the same year at once: the
-    second waits for the first and reads its rows."""
+    condition of ``_admitted_during``). Lifecycle steps and assessments are stamped when they happen, so a
+    year that is over does not change; an agreement entered later with an earlier signing date is the
+    exception (an ESG manager deletes the frozen year in the admin to have it worked out again). Two
+    requests freezing the same year at once: the second waits for the first and reads its rows."""
     if period.is_current or timezone.now() < period.end:
         return None
     frozen = YearEnd.objects.filter(year=period.year).first()
