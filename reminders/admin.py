@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from suppliers.admin import SupplierAdmin
@@ -56,6 +58,29 @@ class KindFilter(admin.SimpleListFilter):
         return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
+class StageFilter(admin.SimpleListFilter):
+    """The ladder's stages, from its own small table (not ``SELECT DISTINCT`` over the whole log)."""
+
+    title = "stage"
+    parameter_name = "stage"
+
+    def lookups(self, request, model_admin):
+        return [(str(stage), str(stage)) for stage in EscalationStage.objects.values_list("stage", flat=True)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(stage=self.value()) if self.value() else queryset
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``CAP`` rows: the log holds millions, and the pages beyond are reached by filtering."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP].count()
+
+
 class DeliveryStatusFilter(admin.SimpleListFilter):
     title = "delivery status"
     parameter_name = "delivery"
@@ -82,15 +107,19 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnly):
-    """The reminder log: every (item, kind, stage) notified, once."""
+    """The reminder log: every (item, kind, stage) notified, once. Newest first by primary key, so that a page
+    is read backwards along the primary key's index instead of sorting the log; no date hierarchy (it reads
+    the dates of the whole log) but a date filter; the count stops at ``CappedCountPaginator.CAP``."""
 
     list_display = ["created_at", "kind_label", "stage", "supplier", "item_id", "due_date", "recipients"]
-    list_filter = [KindFilter, "stage", DeliveryStatusFilter, "created_at"]
+    list_filter = [KindFilter, StageFilter, DeliveryStatusFilter, "created_at"]
     list_select_related = ["supplier"]
     search_fields = ["supplier__code", "supplier__name", "=digest_items__digest__recipient"]
     search_help_text = "Supplier code or name, or a recipient's exact e-mail."
     show_full_result_count = False
-    date_hierarchy = "created_at"
+    ordering = ["-pk"]
+    sortable_by = []  # every other order would sort the whole log
+    paginator = CappedCountPaginator
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("digests")

@@ -3,6 +3,10 @@
 Each kind's ``open_items`` leaves out closed items, so closing an item (a CAP approved, a finding verified,
 a report submitted, an agreement renewed) stops its reminders. A kind whose subquery is correlated with the
 item's id bounds it to the scan's batch (``within``, see ``registry.ItemKind``).
+
+Each kind's ``describe`` reads a batch of items as values in one or two queries (no model instances, the
+admin URL resolved once per batch), so that building a day's digests over a million items costs a few
+queries per batch rather than a little work per item.
 """
 
 from __future__ import annotations
@@ -12,14 +16,13 @@ from collections.abc import Sequence
 
 from django.db.models import DateField, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 
 from audits.models import Audit, AuditPolicy, CorrectiveActionPlan, Finding, ProgressUpdate
 from minerals.models import Declaration, DueDiligenceAction, MineralsPolicy
 from suppliers.models import Agreement, ExternalAssessment, OnboardingPolicy, Supplier
 
-from .registry import IdRange, ItemInfo, ItemKind, register
+from .registry import IdRange, ItemInfo, ItemKind, admin_link, ids_in, register
 
 ACTIVE_SUPPLIER = [Supplier.Status.SCREENING, Supplier.Status.ADMITTED, Supplier.Status.SUSPENDED]
 PROGRESS_REPORT_DUE_DAY = 5  # the report on a month is due on this day of the next month
@@ -65,15 +68,33 @@ def _open_issued_findings():
 
 
 def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
-    findings = Finding.objects.filter(pk__in=ids).select_related("audit", "provision")
+    """Title as ``Finding.reference`` and the provision make it; ``what`` is the deadline the kind chases."""
+    link = admin_link("admin:audits_finding_change")
+    due_field = {"cap": "cap_due", "rectification": "rectification_due"}.get(what, "rectification_due")
+    rows = (
+        Finding.objects.filter(ids_in("pk", ids))
+        .order_by()
+        .values_list(
+            "pk",
+            "audit__reference",
+            "number",
+            "provision__code",
+            "provision__title",
+            "severity",
+            "red_line",
+            due_field,
+            "audit__supplier_id",
+        )
+    )
     info = {}
-    for f in findings:
-        red = f", red line {f.red_line}" if f.red_line else ""
-        due = {"cap": f.cap_due, "rectification": f.rectification_due}.get(what)
-        suffix = f": {what} due {due:%Y-%m-%d}" if due else ""
-        info[f.pk] = ItemInfo(
-            title=f"{f.reference} {f.provision.code} {f.provision.title} ({f.severity}{red}){suffix}",
-            url=reverse("admin:audits_finding_change", args=[f.pk]),
+    for pk, audit, number, code, provision, severity, red_line, due, supplier_id in rows:
+        red = f", red line {red_line}" if red_line else ""
+        suffix = f": {what} due {due:%Y-%m-%d}" if due and what != "progress" else ""
+        info[pk] = ItemInfo(
+            title=f"{audit}-F{number:02d} {code} {provision} ({severity}{red}){suffix}",
+            url=link(pk),
+            due=due if what != "progress" else None,
+            supplier_id=supplier_id,
         )
     return info
 
@@ -163,18 +184,32 @@ def report_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_audits(ids: Sequence[int]) -> dict[int, ItemInfo]:
-    audits = Audit.objects.filter(pk__in=ids).select_related("agency", "lead_auditor__user")
+    """The agency and the lead auditor must act on a late report."""
+    link = admin_link("admin:audits_audit_change")
+    days = AuditPolicy.current().report_due_days
+    rows = (
+        Audit.objects.filter(ids_in("pk", ids))
+        .order_by()
+        .values_list(
+            "pk",
+            "reference",
+            "agency__name",
+            "agency__email",
+            "lead_auditor__user__email",
+            "actual_end",
+            "planned_end",
+            "supplier_id",
+        )
+    )
     info = {}
-    for audit in audits:
-        emails = [audit.agency.email]
-        if audit.lead_auditor and audit.lead_auditor.user.email:
-            emails.append(audit.lead_auditor.user.email)
-        end = audit.actual_end or audit.planned_end
-        info[audit.pk] = ItemInfo(
-            title=f"{audit.reference} by {audit.agency.name}: "
-            f"audit ended {end:%Y-%m-%d}, report not submitted",
-            url=reverse("admin:audits_audit_change", args=[audit.pk]),
-            responsible=tuple(e for e in emails if e),
+    for pk, reference, agency, agency_email, lead_email, actual_end, planned_end, supplier_id in rows:
+        end = actual_end or planned_end
+        info[pk] = ItemInfo(
+            title=f"{reference} by {agency}: audit ended {end:%Y-%m-%d}, report not submitted",
+            url=link(pk),
+            responsible=tuple(e for e in (agency_email, lead_email) if e),
+            due=end + dt.timedelta(days=days) if end else None,
+            supplier_id=supplier_id,
         )
     return info
 
@@ -213,12 +248,21 @@ def vap_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_vaps(ids: Sequence[int]) -> dict[int, ItemInfo]:
+    link = admin_link("admin:suppliers_supplier_change")
+    max_age = dt.timedelta(days=OnboardingPolicy.current().vap_max_age_days)
+    rows = (
+        ExternalAssessment.objects.filter(ids_in("pk", ids))
+        .order_by()
+        .values_list("pk", "assessed_on", "score", "valid_until", "supplier_id")
+    )
     return {
-        a.pk: ItemInfo(
-            title=f"RBA VAP of {a.assessed_on:%Y-%m-%d} (score {a.score})",
-            url=reverse("admin:suppliers_supplier_change", args=[a.supplier_id]),
+        pk: ItemInfo(
+            title=f"RBA VAP of {assessed_on:%Y-%m-%d} (score {score})",
+            url=link(supplier_id),
+            due=valid_until or assessed_on + max_age,
+            supplier_id=supplier_id,
         )
-        for a in ExternalAssessment.objects.filter(pk__in=ids)
+        for pk, assessed_on, score, valid_until, supplier_id in rows
     }
 
 
@@ -237,12 +281,21 @@ def agreement_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_agreements(ids: Sequence[int]) -> dict[int, ItemInfo]:
+    link = admin_link("admin:suppliers_supplier_change")
+    labels = dict(Agreement.Kind.choices)
+    rows = (
+        Agreement.objects.filter(ids_in("pk", ids))
+        .order_by()
+        .values_list("pk", "kind", "signed_on", "expires_on", "supplier_id")
+    )
     return {
-        a.pk: ItemInfo(
-            title=f"{a.get_kind_display()} signed {a.signed_on:%Y-%m-%d}, expires {a.expires_on:%Y-%m-%d}",
-            url=reverse("admin:suppliers_supplier_change", args=[a.supplier_id]),
+        pk: ItemInfo(
+            title=f"{labels.get(kind, kind)} signed {signed_on:%Y-%m-%d}, expires {expires_on:%Y-%m-%d}",
+            url=link(supplier_id),
+            due=expires_on,
+            supplier_id=supplier_id,
         )
-        for a in Agreement.objects.filter(pk__in=ids)
+        for pk, kind, signed_on, expires_on, supplier_id in rows
     }
 
 
@@ -281,13 +334,21 @@ def dd_action_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_dd_actions(ids: Sequence[int]) -> dict[int, ItemInfo]:
+    link = admin_link("admin:minerals_duediligenceaction_change")
+    labels = dict(DueDiligenceAction.Kind.choices)
+    rows = (
+        DueDiligenceAction.objects.filter(ids_in("pk", ids))
+        .order_by()
+        .values_list("pk", "kind", "smelter_label", "family", "year", "deadline", "supplier_id")
+    )
     return {
-        a.pk: ItemInfo(
-            title=f"{a.get_kind_display()} for {a.smelter_label} ({a.family} {a.year}): "
-            f"due {a.deadline:%Y-%m-%d}",
-            url=reverse("admin:minerals_duediligenceaction_change", args=[a.pk]),
+        pk: ItemInfo(
+            title=f"{labels.get(kind, kind)} for {smelter} ({family} {year}): due {deadline:%Y-%m-%d}",
+            url=link(pk),
+            due=deadline,
+            supplier_id=supplier_id,
         )
-        for a in DueDiligenceAction.objects.filter(pk__in=ids)
+        for pk, kind, smelter, family, year, deadline, supplier_id in rows
     }
 
 
@@ -312,13 +373,19 @@ def declaration_missing_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_missing_declarations(ids: Sequence[int]) -> dict[int, ItemInfo]:
-    year = MineralsPolicy.current().reporting_year(on=timezone.localdate())
+    link = admin_link("admin:suppliers_supplier_change")
+    policy = MineralsPolicy.current()
+    year = policy.reporting_year(on=timezone.localdate())
+    due = policy.declaration_due(year=year)
+    rows = Supplier.objects.filter(ids_in("pk", ids)).order_by().values_list("pk", "code", "name")
     return {
-        s.pk: ItemInfo(
-            title=f"{s.code} {s.name}: no accepted CMRT/EMRT declaration for {year}",
-            url=reverse("admin:suppliers_supplier_change", args=[s.pk]),
+        pk: ItemInfo(
+            title=f"{code} {name}: no accepted CMRT/EMRT declaration for {year}",
+            url=link(pk),
+            due=due,
+            supplier_id=pk,
         )
-        for s in Supplier.objects.filter(pk__in=ids)
+        for pk, code, name in rows
     }
 
 

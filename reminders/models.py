@@ -54,6 +54,11 @@ class ReminderRun(models.Model):
     # ends), so that the run reads them back along the primary key instead of keeping an index on the run.
     reminders_from_id = models.BigIntegerField(null=True, blank=True, editable=False)
     reminders_to_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # A run that died before finishing (the worker lost, the database gone) is taken over by the next run,
+    # which notifies its reminders instead (``services.take_over_unfinished_runs``).
+    taken_over_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="took_over", editable=False
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -133,8 +138,15 @@ class Digest(models.Model):
 
 
 class DigestItem(models.Model):
-    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="items")
-    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="digest_items")
+    # A daily run over a million items writes millions of these in bulk, so, as for ``Reminder``, no per-row
+    # database foreign-key checks (the service writes ids it has just read; deletes cascade through the ORM)
+    # and no index of its own on the digest: the unique constraint's index leads with it.
+    digest = models.ForeignKey(
+        Digest, on_delete=models.CASCADE, related_name="items", db_index=False, db_constraint=False
+    )
+    reminder = models.ForeignKey(
+        Reminder, on_delete=models.CASCADE, related_name="digest_items", db_constraint=False
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["digest", "reminder"], name="digest_item_unique")]

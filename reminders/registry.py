@@ -2,7 +2,8 @@
 
 A kind says which items are open and when each is due, as a queryset, so that the daily scan can find the
 stage every item has reached in the database, in batches, without loading items into memory. It also says
-how to describe a handful of items in words (for the digest), and who must act on them.
+how to describe a batch of items (for the digests and the supplier page): title, due date, admin link,
+supplier and who must act, read as plain values in a fixed number of queries whatever the batch's size.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Expression, F, Q, QuerySet
+from django.urls import reverse
 
 IdRange = tuple[int, int]  # lowest and highest item id of one batch of the scan, both included
 
@@ -26,6 +29,44 @@ class ItemInfo:
     title: str  # e.g. "AUD-2026-00012-F02 A2 Young Workers (priority, red line 1)"
     url: str  # path of the admin page, e.g. "/admin/audits/finding/12/change/"
     responsible: tuple[str, ...] | None = None  # e-mails of who must act; None: the supplier's contacts
+    due: dt.date | None = None  # the item's own due date, where it has one
+    supplier_id: int | None = None
+
+
+class _AnyOfIds(Expression):
+    """``field = ANY(ids)`` on PostgreSQL: the ids go as one array parameter, where ``field IN (…)`` has one
+    parameter per id for the driver to write into the query (5,000 a batch)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, field: str, ids: Sequence[int]):
+        super().__init__()
+        self.target = F(field)
+        self.ids = [int(i) for i in ids]
+
+    def get_source_expressions(self):
+        return [self.target]
+
+    def set_source_expressions(self, exprs):
+        (self.target,) = exprs
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.target)
+        return f"{sql} = ANY(CAST(%s AS bigint[]))", [*params, self.ids]
+
+
+def ids_in(field: str, ids: Sequence[int]) -> Q | Expression:
+    """A filter on ``field`` being one of ``ids``, for a batch of thousands of ids."""
+    if connection.vendor == "postgresql":
+        return _AnyOfIds(field, ids)
+    return Q(**{f"{field}__in": list(ids)})
+
+
+def admin_link(viewname: str) -> Callable[[int], str]:
+    """The admin URL of an object by its primary key, resolved once for a whole batch of items."""
+    marker = 987654321
+    head, tail = reverse(viewname, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +88,8 @@ class ItemKind:
     key: str
     label: str
     open_items: OpenItems
+    # ``describe(ids)``: the items that still exist, by id, in a fixed number of queries that read values (no
+    # model instances); callers pass ids in batches (``services.DESCRIBE_BATCH``).
     describe: Callable[[Sequence[int]], dict[int, ItemInfo]]
     action: str  # what the responsible party must do, in words
     due_soon_days: int | None = None  # stage 0 this many days ahead (default: the ladder's stage 0 offset)

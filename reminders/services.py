@@ -1,15 +1,23 @@
 """The daily reminder run: find the stage every open item has reached, record each (item, stage) once,
 flag suppliers at the last stage, and send every recipient one digest.
 
+0. ``take_over_unfinished_runs``: a run that died after recording its reminders (and before its digests were
+   finished) never notified them; the next run takes those reminders over and notifies them instead. A
+   digest is sent only once its run has finished, so the dead run's digests were never sent: they are
+   dropped, and its reminders go into the new run's digests, still once each.
 1. ``scan``: for each kind, ``INSERT … SELECT … ON CONFLICT DO NOTHING`` in batches of item ids. The database
    computes the stage and the unique constraint on (kind, item, period, stage) rejects what was already
    recorded: memory stays flat, one query per batch, and two runs at once cannot record a stage twice. A
-   reminder belongs to the run that inserted it, so only that run notifies it; runs take turns (a database
+   reminder belongs to the run that inserted it (or took it over from a run that died), so only that run
+   notifies it; runs take turns (a database
    lock), so that one run records all of a day's items and each recipient gets one digest for them.
 2. ``flag``: suppliers with items at a stage that flags (stage 3 by default) are flagged for suspension
-   review, which raises their risk; the reason is kept in the supplier's history.
+   review, which raises their risk; the reason is kept in the supplier's history. A batch of reminders
+   costs a fixed number of queries (``suppliers.lifecycle``), then the flagged suppliers' risk is refreshed
+   in the risk model's batches.
 3. ``build_digests``: the run's reminders are fanned out to recipients (the responsible party, the buyer,
-   ESG managers, procurement heads, by stage) into one digest per recipient.
+   ESG managers, procurement heads, by stage) into one digest per recipient: per batch of reminders a fixed
+   number of queries (each kind describes its items as a set) and bulk inserts.
 4. ``send_digest``: a digest is sent only by whoever wins an atomic claim; a failure is recorded with its
    error and retried later with backoff; it is marked sent only after the mail server accepted it.
 """
@@ -19,8 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -32,7 +40,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from suppliers import roles
-from suppliers.lifecycle import suppliers_flag_for_suspension_review
+from suppliers.lifecycle import suppliers_flag_for_suspension_review_in_batches
 from suppliers.models import Contact, Supplier
 
 from . import registry
@@ -41,9 +49,11 @@ from .models import Digest, DigestItem, EscalationStage, Reminder, ReminderRun
 logger = logging.getLogger(__name__)
 
 SCAN_BATCH = 200_000  # item ids per INSERT … SELECT
-FANOUT_BATCH = 2_000  # reminders per digest-building batch
+FANOUT_BATCH = 5_000  # reminders per digest-building batch
+DESCRIBE_BATCH = 5_000  # item ids per ``describe`` call
 MAX_ATTEMPTS = 6
 CLAIM_LEASE = dt.timedelta(minutes=15)  # a claim older than this is taken to be a crashed worker's
+RUN_LEASE = dt.timedelta(hours=6)  # without the lock (SQLite): an unfinished run older than this is dead
 RUN_LOCK = 0x72656D696E646572  # "reminder": the PostgreSQL advisory lock key that runs take turns on
 
 
@@ -82,6 +92,7 @@ class RunReport:
     created: dict[str, int] = field(default_factory=dict)
     flagged: int = 0
     digests: int = 0
+    taken_over: int = 0  # reminders of earlier runs that died before notifying them
     would_send: list[tuple[str, str, str, int, str]] = field(default_factory=list)  # dry run
 
     @property
@@ -169,11 +180,19 @@ def _staff_emails(group: str) -> list[str]:
     )
 
 
-def _batched_run_reminders(run: ReminderRun, *, extra: Q | None = None) -> Iterator[list[Reminder]]:
-    """The run's reminders in batches, read along the primary key within the run's id range."""
+_ROW = ("pk", "kind", "item_id", "supplier_id", "stage", "due_date")  # what the run reads of a reminder
+
+
+def _batched_run_reminders(run: ReminderRun, *, extra: Q | None = None) -> Iterator[list]:
+    """The run's reminders in batches, as rows named as in ``_ROW``, read along the primary key within the
+    run's id range."""
     if run.reminders_from_id is None or run.reminders_to_id is None:
         return
-    reminders = Reminder.objects.filter(extra or Q(), run=run, pk__lte=run.reminders_to_id).order_by("pk")
+    reminders = (
+        Reminder.objects.filter(extra or Q(), run=run, pk__lte=run.reminders_to_id)
+        .order_by("pk")
+        .values_list(*_ROW, named=True)
+    )
     last = run.reminders_from_id - 1
     while True:
         batch = list(reminders.filter(pk__gt=last)[:FANOUT_BATCH])
@@ -183,41 +202,85 @@ def _batched_run_reminders(run: ReminderRun, *, extra: Q | None = None) -> Itera
         last = batch[-1].pk
 
 
-def _describe(reminders: list[Reminder]) -> dict[tuple[str, int], registry.ItemInfo]:
-    by_kind: dict[str, list[int]] = defaultdict(list)
+def _describe(reminders: Sequence) -> dict[tuple[str, int], registry.ItemInfo]:
+    """Each reminder's item described by its kind: a few queries per kind and ``DESCRIBE_BATCH`` items."""
+    by_kind: dict[str, set[int]] = defaultdict(set)
     for reminder in reminders:
-        by_kind[reminder.kind].append(reminder.item_id)
+        by_kind[reminder.kind].add(reminder.item_id)
     info = {}
     for key, ids in by_kind.items():
-        for item_id, item in registry.get(key).describe(ids).items():
-            info[(key, item_id)] = item
+        kind, ids = registry.get(key), sorted(ids)
+        for start in range(0, len(ids), DESCRIBE_BATCH):
+            for item_id, item in kind.describe(ids[start : start + DESCRIBE_BATCH]).items():
+                info[(key, item_id)] = item
     return info
 
 
-def flag_suppliers(*, run: ReminderRun, ladder: Ladder) -> int:
-    flagging = [s.stage for s in ladder.stages if s.flag_supplier]
-    if not flagging:
-        return 0
-    flagged = 0
+def _flag_reasons(run: ReminderRun, *, flagging: list[int]) -> Iterator[dict[int, str]]:
+    """{supplier id: reason} per batch of the run's reminders at a flagging stage, for suppliers not flagged
+    yet: the reason names the supplier's first such item. A fixed number of queries per batch."""
+    seen: set[int] = set()
     for batch in _batched_run_reminders(run, extra=Q(stage__in=flagging)):
-        info = _describe(batch)
-        reasons: dict[int, str] = {}
+        first = {}
         for reminder in batch:
+            if reminder.supplier_id not in seen:
+                first.setdefault(reminder.supplier_id, reminder)
+        seen.update(first)
+        unflagged = Supplier.objects.filter(pk__in=list(first), suspension_review=False)
+        chosen = [first[pk] for pk in unflagged.values_list("pk", flat=True)]
+        info = _describe(chosen)
+        reasons: dict[int, str] = {}
+        for reminder in chosen:
             item = info.get((reminder.kind, reminder.item_id))
             label = registry.get(reminder.kind).label
             overdue = (run.day - reminder.due_date).days
-            reasons.setdefault(
-                reminder.supplier_id,
+            reasons[reminder.supplier_id] = (
                 f"{label}: {item.title if item else reminder.item_id}, overdue by {overdue} days "
-                f"(due {reminder.due_date:%Y-%m-%d}).",
+                f"(due {reminder.due_date:%Y-%m-%d})."
             )
-        flagged += suppliers_flag_for_suspension_review(reasons=reasons)
-    return flagged
+        yield reasons
 
 
-def recipients_for(reminders: list[Reminder], *, ladder: Ladder) -> dict[str, list[int]]:
-    """Who is told about which reminders: e-mail → reminder ids. A fixed number of queries per call."""
+def flag_suppliers(*, run: ReminderRun, ladder: Ladder) -> int:
+    """Flag the suppliers of the run's reminders at a flagging stage for suspension review, and raise their
+    risk. Suppliers already flagged are left alone. Returns how many were newly flagged."""
+    flagging = [s.stage for s in ladder.stages if s.flag_supplier]
+    if not flagging:
+        return 0
+    return len(
+        suppliers_flag_for_suspension_review_in_batches(
+            batches=_flag_reasons(run, flagging=flagging), at=timezone.now()
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Staff:
+    """The e-mails of the staff told by role, read once per run."""
+
+    esg_managers: list[str]
+    procurement_heads: list[str]
+
+    @classmethod
+    def for_ladder(cls, ladder: Ladder) -> _Staff:
+        stages = ladder.stages
+        return cls(
+            esg_managers=_staff_emails(roles.ESG_MANAGER)
+            if any(s.notify_esg_managers for s in stages)
+            else [],
+            procurement_heads=_staff_emails(roles.PROCUREMENT_HEAD)
+            if any(s.notify_procurement_heads for s in stages)
+            else [],
+        )
+
+
+def recipients_for(
+    reminders: Sequence, *, ladder: Ladder, staff: _Staff | None = None
+) -> dict[str, list[int]]:
+    """Who is told about which reminders (rows or ``Reminder`` objects): e-mail → reminder ids. Reminders
+    whose item is gone are left out. A fixed number of queries per call (and per kind)."""
     stages = ladder.by_stage()
+    staff = staff or _Staff.for_ladder(ladder)
     supplier_ids = {r.supplier_id for r in reminders}
     contacts: dict[int, list[str]] = defaultdict(list)
     for supplier_id, email in Contact.objects.filter(
@@ -230,14 +293,7 @@ def recipients_for(reminders: list[Reminder], *, ladder: Ladder) -> dict[str, li
         .values_list("pk", "buyer__email")
     )
     info = _describe(reminders)
-    esg_managers = (
-        _staff_emails(roles.ESG_MANAGER) if any(s.notify_esg_managers for s in stages.values()) else []
-    )
-    heads = (
-        _staff_emails(roles.PROCUREMENT_HEAD)
-        if any(s.notify_procurement_heads for s in stages.values())
-        else []
-    )
+    esg_managers, heads = staff.esg_managers, staff.procurement_heads
 
     fanout: dict[str, list[int]] = defaultdict(list)
     for reminder in reminders:
@@ -263,24 +319,45 @@ def recipients_for(reminders: list[Reminder], *, ladder: Ladder) -> dict[str, li
     return fanout
 
 
-def build_digests(*, run: ReminderRun, ladder: Ladder) -> int:
-    """One digest per recipient for this run's reminders; returns how many digests hold items."""
-    for batch in _batched_run_reminders(run):
-        fanout = recipients_for(batch, ladder=ladder)
-        if not fanout:
-            continue
-        Digest.objects.bulk_create(
-            [Digest(run=run, recipient=email) for email in fanout], ignore_conflicts=True
-        )
-        ids = dict(Digest.objects.filter(run=run, recipient__in=list(fanout)).values_list("recipient", "pk"))
+def _insert_digest_items(pairs: list[tuple[int, int]]) -> None:
+    """Insert (digest id, reminder id) pairs: on PostgreSQL one statement of two array parameters (no
+    per-row parameters for the driver to prepare), elsewhere ``bulk_create``."""
+    if not pairs:
+        return
+    pairs.sort()  # in the order of the unique constraint's index
+    if connection.vendor != "postgresql":
         DigestItem.objects.bulk_create(
-            [
-                DigestItem(digest_id=ids[email], reminder_id=rid)
-                for email, rids in fanout.items()
-                for rid in rids
-            ],
+            [DigestItem(digest_id=digest, reminder_id=reminder) for digest, reminder in pairs],
             ignore_conflicts=True,
+            batch_size=FANOUT_BATCH,
         )
+        return
+    meta = DigestItem._meta
+    quote = connection.ops.quote_name
+    digest, reminder = (quote(meta.get_field(name).column) for name in ("digest", "reminder"))
+    with connection.cursor() as cursor:
+        # Table and column names come from the model, never from input.
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({digest}, {reminder}) "  # noqa: S608
+            "SELECT * FROM unnest(CAST(%s AS bigint[]), CAST(%s AS bigint[])) ON CONFLICT DO NOTHING",
+            [[d for d, _ in pairs], [r for _, r in pairs]],
+        )
+
+
+def build_digests(*, run: ReminderRun, ladder: Ladder) -> int:
+    """One digest per recipient for this run's reminders; returns how many digests hold items. Per batch of
+    reminders: the batch, its items described by kind (``DESCRIBE_BATCH`` at a time), the suppliers' contacts
+    and buyers, one insert of the digests of recipients new in this batch, and one insert of the batch's
+    digest items."""
+    staff = _Staff.for_ladder(ladder)
+    digest_ids: dict[str, int] = {}
+    for batch in _batched_run_reminders(run):
+        fanout = recipients_for(batch, ladder=ladder, staff=staff)
+        new = [email for email in fanout if email not in digest_ids]
+        if new:  # only this run writes its digests (runs take turns), so they are new: one insert
+            created = Digest.objects.bulk_create([Digest(run=run, recipient=email) for email in new])
+            digest_ids.update((digest.recipient, digest.pk) for digest in created)
+        _insert_digest_items([(digest_ids[email], rid) for email, rids in fanout.items() for rid in rids])
     return Digest.objects.filter(run=run).count()
 
 
@@ -292,14 +369,50 @@ def scan(*, run: ReminderRun, ladder: Ladder, today: dt.date) -> dict[str, int]:
     """Record the stage every open item has reached; returns the new reminders per kind. Notes on the run the
     range of ids its reminders got: the table's identity sequence hands out ids in increasing order, one at a
     time (as Django creates it), so they are all above the highest id before the scan, and once the scan's
-    inserts are in, none is above the highest id after it. Another run's rows in the range are read past."""
-    run.reminders_from_id = _last_reminder_id() + 1
+    inserts are in, none is above the highest id after it. Another run's rows in the range are read past.
+
+    The start of the range is stored before the first insert, so that if the run dies during or after the
+    scan, the next run knows where its reminders begin (``take_over_unfinished_runs``). A run that took over
+    earlier runs' reminders already starts its range at theirs."""
+    if run.reminders_from_id is None:
+        run.reminders_from_id = _last_reminder_id() + 1
+    run.save(update_fields=["reminders_from_id"])
     created = {
         kind.key: scan_kind(kind, run=run, ladder=ladder, today=today) for kind in registry.all_kinds()
     }
     run.reminders_to_id = _last_reminder_id()
-    run.save(update_fields=["reminders_from_id", "reminders_to_id"])
+    run.save(update_fields=["reminders_to_id"])
     return created
+
+
+def take_over_unfinished_runs(*, run: ReminderRun) -> int:
+    """Make ``run`` notify the reminders of earlier runs that died before finishing; returns how many.
+
+    Called with the run lock held: any other run that is unfinished and has begun its scan (it noted where
+    its reminders begin) is dead, since runs scan, flag and build digests only while holding the lock; a
+    run still waiting for the lock has not begun its scan. A dead run's digests were never sent (a digest is
+    sent only once its run has finished) and may hold some of its reminders: they are deleted, so that
+    every reminder of the dead run is in no digest, then its reminders become this run's, and this run's
+    range of ids starts at theirs. All in one transaction: if this run dies too, the next one takes over
+    both. Each reminder is still notified at most once: it belongs to one run, and only a finished run's
+    digests are sent. On SQLite (development), where runs do not take turns, only runs older than
+    ``RUN_LEASE`` are taken to be dead."""
+    unfinished = ReminderRun.objects.filter(
+        finished_at=None, taken_over_by=None, reminders_from_id__isnull=False
+    ).exclude(pk=run.pk)
+    if connection.vendor != "postgresql":
+        unfinished = unfinished.filter(started_at__lt=timezone.now() - RUN_LEASE)
+    dead = dict(unfinished.values_list("pk", "reminders_from_id"))
+    if not dead:
+        return 0
+    start = min(dead.values())
+    with transaction.atomic():
+        Digest.objects.filter(run__in=list(dead)).delete()
+        taken = Reminder.objects.filter(pk__gte=start, run__in=list(dead)).update(run=run)
+        ReminderRun.objects.filter(pk__in=list(dead)).update(taken_over_by=run)
+    run.reminders_from_id = start
+    logger.warning("Run %s took over %s reminders of unfinished runs %s", run.pk, taken, sorted(dead))
+    return taken
 
 
 @contextmanager
@@ -329,17 +442,30 @@ def _with_run_lock(sql: str) -> None:
         cursor.execute(sql, [RUN_LOCK])
 
 
-def run_reminders(*, today: dt.date | None = None) -> RunReport:
+Phase = Callable[[str], AbstractContextManager]
+
+
+def _no_phase(name: str) -> AbstractContextManager:
+    return nullcontext()
+
+
+def run_reminders(*, today: dt.date | None = None, phase: Phase = _no_phase) -> RunReport:
     """The daily job. Safe to run twice, or twice at once: nothing already recorded is notified again, and a
-    run that starts while another is under way waits for it, then finds nothing new to tell."""
+    run that starts while another is under way waits for it, then finds nothing new to tell. A run that died
+    before finishing is taken over by the next one. ``phase(name)`` wraps each step (for timing them)."""
     today = today or timezone.localdate()
     ladder = Ladder.current()
     run = ReminderRun.objects.create(day=today)
     report = RunReport(run=run)
     with _one_run_at_a_time():
-        report.created = scan(run=run, ladder=ladder, today=today)
-        report.flagged = flag_suppliers(run=run, ladder=ladder)
-        report.digests = build_digests(run=run, ladder=ladder)
+        with phase("take over"):
+            report.taken_over = take_over_unfinished_runs(run=run)
+        with phase("scan"):
+            report.created = scan(run=run, ladder=ladder, today=today)
+        with phase("flag"):
+            report.flagged = flag_suppliers(run=run, ladder=ladder)
+        with phase("digests"):
+            report.digests = build_digests(run=run, ladder=ladder)
         run.reminders_created = report.total
         run.digests_created = report.digests
         run.suppliers_flagged = report.flagged
@@ -356,11 +482,13 @@ def dry_run(*, today: dt.date | None = None) -> RunReport:
     stages = ladder.by_stage()
     with transaction.atomic(), _one_run_at_a_time():
         run = ReminderRun.objects.create(day=today)
+        report.taken_over = take_over_unfinished_runs(run=run)
         report.created = scan(run=run, ladder=ladder, today=today)
+        staff = _Staff.for_ladder(ladder)
         for batch in _batched_run_reminders(run):
             by_pk = {r.pk: r for r in batch}
             info = _describe(batch)
-            for email, rids in sorted(recipients_for(batch, ladder=ladder).items()):
+            for email, rids in sorted(recipients_for(batch, ladder=ladder, staff=staff).items()):
                 for rid in rids:
                     r = by_pk[rid]
                     item = info[(r.kind, r.item_id)]

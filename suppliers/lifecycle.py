@@ -14,14 +14,17 @@ A supplier is admitted (or reinstated from suspension) only when the gate holds:
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from . import seams
+from .history import supplier_history_copy
 from .models import Agreement, ExternalAssessment, OnboardingPolicy, StatusTransition, Supplier
+from .risk import risk_refresh
 from .tasks import schedule_risk_refresh
 
 Status = Supplier.Status
@@ -219,29 +222,70 @@ def supplier_transition(
     return step
 
 
+FLAG_REASON = "Flagged for suspension review by escalation"
+
+
 def suppliers_flag_for_suspension_review(*, reasons: dict[int, str], at: dt.datetime | None = None) -> int:
     """Flag suppliers for suspension review (escalation's last stage), each with the reason in words. The flag
     is a hard rule of the risk model (the supplier becomes high risk), recorded in each supplier's history.
-    Suppliers already flagged keep their first reason. Returns how many were newly flagged."""
-    at = at or timezone.now()
-    flagged = []
-    for supplier in Supplier.objects.filter(pk__in=list(reasons), suspension_review=False).only(
-        "pk", "suspension_review", "suspension_review_reason", "suspension_review_at"
-    ):
-        supplier.suspension_review = True
-        supplier.suspension_review_reason = reasons[supplier.pk]
-        supplier.suspension_review_at = at
-        flagged.append(supplier)
-    if flagged:
-        bulk_update_with_history(
-            flagged,
-            Supplier,
-            ["suspension_review", "suspension_review_reason", "suspension_review_at"],
-            batch_size=500,
-            default_change_reason="Flagged for suspension review by escalation",
-        )
-        schedule_risk_refresh([s.pk for s in flagged])
+    Suppliers already flagged keep their first reason. Returns how many were newly flagged; their risk is
+    reassessed once the transaction commits."""
+    flagged = _flag_for_suspension_review(reasons=reasons, at=at or timezone.now())
+    schedule_risk_refresh(flagged)
     return len(flagged)
+
+
+def suppliers_flag_for_suspension_review_in_batches(
+    *, batches: Iterable[dict[int, str]], at: dt.datetime | None = None
+) -> list[int]:
+    """Flag suppliers batch by batch (``{supplier id: reason}`` each), a fixed number of queries per batch,
+    then reassess the risk of all that were newly flagged, in the risk model's own batches. Returns their
+    ids. For the daily reminder run, which flags tens of thousands of suppliers at once."""
+    at = at or timezone.now()
+    flagged: list[int] = []
+    for reasons in batches:
+        flagged.extend(_flag_for_suspension_review(reasons=reasons, at=at))
+    if flagged:
+        risk_refresh(supplier_ids=flagged)
+    return flagged
+
+
+def _flag_for_suspension_review(*, reasons: dict[int, str], at: dt.datetime) -> list[int]:
+    """One UPDATE sets the flag on the suppliers not flagged yet, then one INSERT … SELECT copies each newly
+    flagged row into its history with the reason. Returns the ids newly flagged."""
+    if not reasons:
+        return []
+    meta = Supplier._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk = quote(meta.pk.column)
+    flag, reason, flagged_at = (
+        quote(meta.get_field(name).column)
+        for name in ("suspension_review", "suspension_review_reason", "suspension_review_at")
+    )
+    when = meta.get_field("suspension_review_at").get_db_prep_save(at, connection)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Table and column names come from the model, never from input; the reasons are one parameter.
+            cursor.execute(
+                f"UPDATE {table} SET {flag} = true, {reason} = e->>1, {flagged_at} = %s "  # noqa: S608
+                f"FROM jsonb_array_elements(CAST(%s AS jsonb)) AS e "
+                f"WHERE {table}.{pk} = CAST(e->>0 AS bigint) AND NOT {table}.{flag} RETURNING {table}.{pk}",
+                [when, json.dumps([[supplier_id, text] for supplier_id, text in reasons.items()])],
+            )
+            flagged = [row[0] for row in cursor.fetchall()]
+        else:
+            flagged = list(
+                Supplier.objects.select_for_update()
+                .filter(pk__in=list(reasons), suspension_review=False)
+                .values_list("pk", flat=True)
+            )
+            cursor.executemany(
+                f"UPDATE {table} SET {flag} = %s, {reason} = %s, {flagged_at} = %s WHERE {pk} = %s",  # noqa: S608
+                [(True, reasons[supplier_id], when, supplier_id) for supplier_id in flagged],
+            )
+        supplier_history_copy(flagged, reason=FLAG_REASON, at=at)
+    return flagged
 
 
 @transaction.atomic

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from . import seams
+from .history import supplier_history_copy
 from .models import CountryRisk, ExternalAssessment, RiskAssessment, RiskLevel, RiskModel, Supplier
 
 TWO_PLACES = Decimal("0.01")
@@ -42,7 +42,6 @@ FACTOR_LABELS = {
     "materiality": "Materiality",
 }
 SUPPLIER_RISK_FIELDS = ["risk_level", "risk_score", "risk_assessment"]
-_HISTORY_IDS_PER_STATEMENT = 10_000  # keeps a statement well under SQLite's 1 MB limit on its length
 
 
 @dataclass(frozen=True)
@@ -429,7 +428,7 @@ def _assess_batch(
     if updates:
         _store_risk_fields(updates)
     if moved:
-        _record_history(moved, by=by)
+        supplier_history_copy(moved, reason="Risk reassessed", by=by)
     return len(new_assessments)
 
 
@@ -542,46 +541,6 @@ def _update_rows(model: type[models.Model], names: Sequence[str], rows: list[tup
                 f"UPDATE {table} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608
                 [(*values, pk) for pk, *values in rows],
             )
-
-
-def _record_history(supplier_ids: list[int], *, by=None) -> None:
-    """One "Risk reassessed" history record per supplier, copied from the supplier's row in the database
-    by one ``INSERT ... SELECT``: what ``bulk_history_create`` stores, without loading every supplier."""
-    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        return
-    history = Supplier.history.model
-    user = by or history.get_default_history_user(Supplier())
-    given = {
-        "history_date": timezone.now(),
-        "history_change_reason": "Risk reassessed",
-        "history_type": "~",
-        "history_user_id": user.pk if user is not None else None,
-    }
-    source = {f.attname: f.column for f in Supplier._meta.concrete_fields}
-    tracked = {f.attname for f in history.tracked_fields}
-    quote = connection.ops.quote_name
-    columns, selected, params = [], [], []
-    for field in history._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(quote(field.column))
-        if field.attname in tracked:
-            selected.append(f"s.{quote(source[field.attname])}")
-        else:
-            selected.append("%s")
-            value = given[field.attname] if field.attname in given else field.get_default()
-            params.append(field.get_db_prep_save(value, connection))
-    # Table and column names come from the models, never from input.
-    sql = (
-        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(selected)} FROM {quote(Supplier._meta.db_table)} s "
-        f"WHERE s.{quote(Supplier._meta.pk.column)} IN "
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(supplier_ids), _HISTORY_IDS_PER_STATEMENT):
-            # Integers, written out: no parameter limit, and no per-parameter work in the driver.
-            ids = ", ".join(str(int(pk)) for pk in supplier_ids[start : start + _HISTORY_IDS_PER_STATEMENT])
-            cursor.execute(f"{sql}({ids})", params)
 
 
 def _country_scores() -> dict[str, int]:

@@ -80,3 +80,21 @@ def test_the_ladder_is_edited_in_the_admin(client, admin_user):
     page = client.get(reverse("admin:reminders_escalationstage_changelist")).content.decode()
     for name in ("Due soon", "Due today / overdue", "Overdue 14 days", "Overdue 30 days"):
         assert name in page
+
+
+def test_the_reminder_log_lists_newest_first_in_a_fixed_number_of_queries(
+    client, supplier, admin_user, django_assert_max_num_queries
+):
+    findings = [accepted_finding(supplier) for _ in range(3)]
+    run(findings[0].rectification_due)
+    run(findings[0].rectification_due + dt.timedelta(days=14))
+    client.force_login(admin_user)
+    url = reverse("admin:reminders_reminder_changelist")
+
+    # Session, user, the ladder's stages, a capped count, the page, its digests.
+    with django_assert_max_num_queries(6) as queries:
+        rows = client.get(url).context["cl"].result_list
+
+    assert [r.pk for r in rows] == sorted(Reminder.objects.values_list("pk", flat=True), reverse=True)
+    page = next(q["sql"] for q in queries.captured_queries if "LIMIT 100" in q["sql"])
+    assert 'ORDER BY "reminders_reminder"."id" DESC' in page

@@ -56,8 +56,11 @@ def test_a_rectification_climbs_the_ladder_once_per_stage(supplier, people):
     assert supplier.suspension_review
     assert finding.reference in supplier.suspension_review_reason
     assert "overdue by 30 days" in supplier.suspension_review_reason
-    record = supplier.history.get(suspension_review=True)
+    record = supplier.history.filter(suspension_review=True).earliest("history_date", "history_id")
     assert record.history_change_reason == "Flagged for suspension review by escalation"
+    assert record.suspension_review_reason == supplier.suspension_review_reason
+    # The run raises the risk at once.
+    assert supplier.risk_level == RiskLevel.HIGH
     risk_refresh()
     supplier.refresh_from_db()
     assert supplier.risk_level == RiskLevel.HIGH

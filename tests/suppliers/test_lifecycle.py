@@ -2,10 +2,12 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from suppliers import lifecycle, seams
-from suppliers.models import Agreement, OnboardingPolicy, StatusTransition, Supplier
+from suppliers.models import Agreement, OnboardingPolicy, RiskLevel, StatusTransition, Supplier
 from tests.factories import (
     AgreementFactory,
     ExternalAssessmentFactory,
@@ -256,3 +258,62 @@ def test_an_unknown_status_is_refused(esg_manager):
     supplier = SupplierFactory()
     with pytest.raises(lifecycle.TransitionRefused, match="'approved' is not a supplier status"):
         lifecycle.supplier_transition(supplier=supplier, to="approved", by=esg_manager)
+
+
+# --- Suspension review flags ------------------------------------------------------------------------------
+
+
+def test_flagging_in_batches_flags_new_suppliers_records_the_reason_and_raises_their_risk():
+    fresh = [SupplierFactory(status=Status.ADMITTED) for _ in range(3)]
+    already = SupplierFactory(
+        status=Status.ADMITTED, suspension_review=True, suspension_review_reason="First reason."
+    )
+    at = dt.datetime(2026, 7, 8, 6, tzinfo=dt.UTC)
+
+    flagged = lifecycle.suppliers_flag_for_suspension_review_in_batches(
+        batches=[
+            {fresh[0].pk: "CAP overdue by 30 days.", already.pk: "Second reason."},
+            {fresh[1].pk: "Rectification overdue by 31 days.", fresh[2].pk: "Report late."},
+        ],
+        at=at,
+    )
+
+    assert sorted(flagged) == sorted(s.pk for s in fresh)
+    for supplier, reason in zip(
+        fresh, ["CAP overdue by 30 days.", "Rectification overdue by 31 days.", "Report late."], strict=True
+    ):
+        supplier.refresh_from_db()
+        assert (supplier.suspension_review, supplier.suspension_review_reason) == (True, reason)
+        assert supplier.suspension_review_at == at
+        assert supplier.risk_level == RiskLevel.HIGH
+        record = supplier.history.get(history_change_reason=lifecycle.FLAG_REASON)
+        assert (record.suspension_review, record.suspension_review_reason) == (True, reason)
+    already.refresh_from_db()
+    assert already.suspension_review_reason == "First reason."
+    assert not already.history.filter(history_change_reason=lifecycle.FLAG_REASON).exists()
+
+
+def queries_to_flag(reasons: dict[int, str]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        lifecycle.suppliers_flag_for_suspension_review_in_batches(batches=[reasons])
+    return len(queries)
+
+
+def test_flagging_and_raising_the_risk_costs_the_same_queries_for_one_supplier_or_forty():
+    one = queries_to_flag({SupplierFactory(status=Status.ADMITTED).pk: "Overdue."})
+    forty = queries_to_flag({SupplierFactory(status=Status.ADMITTED).pk: f"Overdue {n}." for n in range(40)})
+
+    assert forty == one
+    assert Supplier.objects.filter(suspension_review=True).count() == 41
+
+
+def test_the_single_call_flags_and_schedules_the_risk_refresh(django_capture_on_commit_callbacks):
+    supplier = SupplierFactory(status=Status.ADMITTED)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert lifecycle.suppliers_flag_for_suspension_review(reasons={supplier.pk: "Overdue."}) == 1
+        assert lifecycle.suppliers_flag_for_suspension_review(reasons={supplier.pk: "Again."}) == 0
+
+    supplier.refresh_from_db()
+    assert (supplier.suspension_review, supplier.suspension_review_reason) == (True, "Overdue.")
+    assert len(callbacks) == 1

@@ -1,11 +1,17 @@
-"""Benchmark of the daily reminder scan.
+"""Benchmark of the daily reminder run.
 
 Builds N open findings (accepted reports, due dates spread from two months ago to ten days ahead, so that
 every stage is reached; plans approved and monthly reports filed for most, as in a running programme), then
 times the scan that records each finding's stage and prints the time, the
 number of queries, the reminders created and the peak memory. Run it on a scratch database: it adds data.
 
+With ``--whole-run`` it gives every bench supplier a contact and one of a few buyers, adds an ESG manager and
+a procurement head, and times the whole daily run instead (taking over unfinished runs, scan, flags and
+risk, digests; with ``--send`` also rendering and sending every digest to the in-memory mail backend),
+printing each phase's time and query count.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench python manage.py bench_reminders --findings 1000000
+    DATABASE_URL=... python manage.py bench_reminders --findings 1000000 --whole-run --send
 """
 
 from __future__ import annotations
@@ -13,19 +19,26 @@ from __future__ import annotations
 import datetime as dt
 import resource
 import time
+from contextlib import contextmanager
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db.models.functions import Mod
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from audits.models import Audit, AuditAgency, CodeProvision, CorrectiveActionPlan, Finding, ProgressUpdate
 from reminders import registry, services
 from reminders.models import ReminderRun
-from suppliers.models import Supplier
+from suppliers import roles
+from suppliers.models import Contact, Supplier
 
 FINDINGS_PER_AUDIT = 10
 AUDITS_PER_SUPPLIER = 2
+BENCH_BUYERS = 20
 
 
 class Command(BaseCommand):
@@ -34,13 +47,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--findings", type=int, default=100_000)
         parser.add_argument("--reuse", action="store_true", help="Scan existing bench data; build nothing.")
+        parser.add_argument(
+            "--whole-run",
+            action="store_true",
+            help="Time the whole daily run (scan, flags, digests), phase by phase, not only the scan.",
+        )
+        parser.add_argument(
+            "--send",
+            action="store_true",
+            help="With --whole-run: also send every digest (to the in-memory backend).",
+        )
 
-    def handle(self, *args, findings: int, reuse: bool, **options):
+    def handle(self, *args, findings: int, reuse: bool, whole_run: bool, send: bool, **options):
         today = timezone.localdate()
         if not reuse:
             started = time.perf_counter()
             self.build(findings, today=today)
+            self.analyze()
             self.stdout.write(f"built {findings:,} open findings in {time.perf_counter() - started:.1f} s")
+        if whole_run:
+            self.add_people()
+            self.whole_run(today=today, send=send)
+            return
         open_findings = Finding.objects.actionable().issued().open().count()
 
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -67,6 +95,78 @@ class Command(BaseCommand):
             f"reminders created: {sum(created.values()):,} ({by_kind})\n"
             f"peak memory of this process: {rss_before:.0f} MB before the scan, {peak_mb:.0f} MB after\n"
             f"findings per second: {open_findings / elapsed:,.0f}"
+        )
+
+    def whole_run(self, *, today: dt.date, send: bool) -> None:
+        open_findings = Finding.objects.actionable().issued().open().count()
+        timings: list[tuple[str, float, int]] = []
+        queries = [0]
+
+        def count(execute, sql, params, many, context):
+            queries[0] += 1
+            return execute(sql, params, many, context)
+
+        @contextmanager
+        def phase(name: str):
+            before, started = queries[0], time.perf_counter()
+            yield
+            timings.append((name, time.perf_counter() - started, queries[0] - before))
+
+        with connection.execute_wrapper(count):
+            started = time.perf_counter()
+            report = services.run_reminders(today=today, phase=phase)
+            run_elapsed = time.perf_counter() - started
+            if send:
+                locmem = "django.core.mail.backends.locmem.EmailBackend"
+                with override_settings(EMAIL_BACKEND=locmem), phase("send"):
+                    for digest_id in report.run.digests.values_list("pk", flat=True):
+                        services.send_digest(digest_id=digest_id)
+                        mail.outbox = []
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        by_kind = ", ".join(f"{key} {count:,}" for key, count in report.created.items() if count)
+        self.stdout.write(f"database: {connection.vendor}\nopen findings: {open_findings:,}")
+        for name, elapsed, n in timings:
+            self.stdout.write(f"  {name:<10} {elapsed:8.2f} s {n:8,} queries")
+        self.stdout.write(
+            f"whole run (without sending): {run_elapsed:.2f} s\n"
+            f"reminders created: {report.total:,} ({by_kind or 'none'}); taken over: {report.taken_over:,}\n"
+            f"suppliers flagged: {report.flagged:,}; digests: {report.digests:,}\n"
+            f"peak memory of this process: {peak_mb:.0f} MB"
+        )
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of the tables just filled, as autovacuum would a while later."""
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            for model in (Supplier, Audit, Finding, CorrectiveActionPlan, ProgressUpdate):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+    @transaction.atomic
+    def add_people(self) -> None:
+        """A contact for every bench supplier without one, one of ``BENCH_BUYERS`` buyers each, an ESG manager
+        and a procurement head (all idempotent)."""
+        users = get_user_model()
+
+        def user(username: str, role: str):
+            person, _ = users.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@company.example"}
+            )
+            person.groups.add(Group.objects.get(name=role))
+            return person
+
+        buyers = [user(f"bench-buyer-{n}", roles.PROCUREMENT) for n in range(BENCH_BUYERS)]
+        user("bench-esg", roles.ESG_MANAGER)
+        user("bench-head", roles.PROCUREMENT_HEAD)
+        bench = Supplier.objects.filter(code__startswith="BENCH")
+        for n, buyer in enumerate(buyers):
+            bench.alias(group=Mod("id", BENCH_BUYERS)).filter(group=n).update(buyer=buyer)
+        Contact.objects.bulk_create(
+            [
+                Contact(supplier_id=pk, name="Bench contact", email=f"csr{pk}@bench.example")
+                for pk in bench.filter(contacts__isnull=True).values_list("pk", flat=True).iterator()
+            ],
+            batch_size=5000,
         )
 
     @transaction.atomic
