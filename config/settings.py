@@ -228,6 +228,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- Reminders ----------------------------------------------------------------------------------------
 # A failed digest is retried after base × 2, 4, 8, 16, 32 seconds.
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
+# A digest lists at most this many items, the most escalated first, and links to the reminder log for the
+# rest: an ESG manager of a large register may have tens of thousands of items on one day.
+REMINDER_DIGEST_MAX_ITEMS = env.int("REMINDER_DIGEST_MAX_ITEMS", default=200)
 
 # --- Logging -------------------------------------------------------------------------------------------
 LOGGING = {

@@ -94,6 +94,24 @@ class DeliveryStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DigestFilter(admin.SimpleListFilter):
+    """The items of one digest (``?digest=<id>``): where a digest too long to list them all links to."""
+
+    title = "digest"
+    parameter_name = "digest"
+
+    def lookups(self, request, model_admin):
+        digest = Digest.objects.filter(pk=self.value()).first() if str(self.value()).isdigit() else None
+        return [(str(digest.pk), f"{digest.recipient}, {digest.run.day:%Y-%m-%d}")] if digest else []
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if not str(self.value()).isdigit():
+            return queryset.none()
+        return queryset.filter(digest_items__digest=int(self.value()))
+
+
 class ReadOnly(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -112,7 +130,7 @@ class ReminderAdmin(ReadOnly):
     the dates of the whole log) but a date filter; the count stops at ``CappedCountPaginator.CAP``."""
 
     list_display = ["created_at", "kind_label", "stage", "supplier", "item_id", "due_date", "recipients"]
-    list_filter = [KindFilter, StageFilter, DeliveryStatusFilter, "created_at"]
+    list_filter = [KindFilter, StageFilter, DeliveryStatusFilter, DigestFilter, "created_at"]
     list_select_related = ["supplier"]
     search_fields = ["supplier__code", "supplier__name", "=digest_items__digest__recipient"]
     search_help_text = "Supplier code or name, or a recipient's exact e-mail."
@@ -150,8 +168,14 @@ class DigestAdmin(ReadOnly):
         "sent_at",
         "next_attempt_at",
         "last_error",
+        "items_in_log",
     ]
     exclude = ["reminders", "claimed_at"]
+
+    @admin.display(description="items")
+    def items_in_log(self, obj):
+        url = reverse("admin:reminders_reminder_changelist") + f"?digest={obj.pk}"
+        return format_html('<a href="{}">{} item(s) in the reminder log</a>', url, obj.items.count())
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_items=Count("items"))

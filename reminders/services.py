@@ -35,8 +35,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import Case, Exists, IntegerField, Max, Min, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, Max, Min, OuterRef, Q, Value, When
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from suppliers import roles
@@ -517,11 +518,21 @@ def _claim(digest_id: int, now: dt.datetime) -> bool:
 
 
 def render_digest(digest: Digest) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a digest: items grouped by supplier, with links to the admin."""
+    """Subject, plain text and HTML of a digest: items grouped by supplier, with links to the admin. A digest
+    of more than ``REMINDER_DIGEST_MAX_ITEMS`` items lists that many, the most escalated and longest
+    overdue first, counts them all in its subject and links to the reminder log for the rest."""
     stages = {s.stage: s for s in EscalationStage.objects.all()}
-    reminders = list(
-        digest.reminders.select_related("supplier").order_by("supplier__code", "-stage", "due_date")
-    )
+    limit = settings.REMINDER_DIGEST_MAX_ITEMS
+    totals = digest.reminders.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(stage__gte=1)))
+    capped = totals["total"] > limit
+    by_supplier = ("supplier__code", "-stage", "due_date")
+    if capped:
+        most_pressing = digest.reminders.order_by("-stage", "due_date", "pk").values("pk")[:limit]
+        reminders = list(
+            Reminder.objects.filter(pk__in=most_pressing).select_related("supplier").order_by(*by_supplier)
+        )
+    else:
+        reminders = list(digest.reminders.select_related("supplier").order_by(*by_supplier))
     info = _describe(reminders)
     groups: dict[int, dict] = {}
     for reminder in reminders:
@@ -554,8 +565,12 @@ def render_digest(digest: Digest) -> tuple[str, str, str]:
                 else ("due today" if days == 0 else f"due in {-days} days"),
             }
         )
-    count = sum(len(g["items"]) for g in groups.values())
-    overdue = sum(1 for g in groups.values() for i in g["items"] if i["stage_number"] >= 1)
+    shown = sum(len(g["items"]) for g in groups.values())
+    if capped:
+        count, overdue = totals["total"], totals["overdue"]
+    else:  # items deleted since the run are left out, and not counted
+        count = shown
+        overdue = sum(1 for g in groups.values() for i in g["items"] if i["stage_number"] >= 1)
     subject = (
         f"Supplier ESG: {count} items need attention"
         if count != 1
@@ -567,6 +582,9 @@ def render_digest(digest: Digest) -> tuple[str, str, str]:
         "digest": digest,
         "groups": list(groups.values()),
         "count": count,
+        "shown": shown,
+        "capped": capped,
+        "log_url": f"{settings.SITE_URL}{reverse('admin:reminders_reminder_changelist')}?digest={digest.pk}",
         "day": digest.run.day,
         "site_url": settings.SITE_URL,
     }

@@ -250,3 +250,31 @@ def test_the_command_rejects_a_malformed_date():
 
     with pytest.raises(CommandError, match="--today: '2026-13-01' is not a date in the form YYYY-MM-DD"):
         call_command("send_reminders", "--today", "2026-13-01")
+
+
+def test_a_long_digest_lists_the_most_escalated_items_and_links_to_all_of_them(
+    supplier, people, settings, client
+):
+    settings.REMINDER_DIGEST_MAX_ITEMS = 2
+    day = ACCEPTED + dt.timedelta(days=150)
+    findings = {}
+    for overdue_days in (31, 15, 0):  # stages 3, 2 and 1 on ``day``
+        finding = accepted_finding(supplier)
+        finding.rectification_due = day - dt.timedelta(days=overdue_days)
+        finding.save(update_fields=["rectification_due"])
+        findings[overdue_days] = f"{finding.audit.reference}-F{finding.number:02d}"
+
+    buyer_mail = run(day)["buyer1@company.example"]
+
+    assert buyer_mail.subject == "Supplier ESG: 3 items need attention (3 overdue)"
+    assert findings[31] in buyer_mail.body and findings[15] in buyer_mail.body
+    assert findings[0] not in buyer_mail.body
+    digest = Digest.objects.get(recipient="buyer1@company.example")
+    assert f"http://127.0.0.1:8000/admin/reminders/reminder/?digest={digest.pk}" in buyer_mail.body
+    assert f"/admin/reminders/reminder/?digest={digest.pk}" in buyer_mail.alternatives[0][0]
+    # The link shows all three.
+    client.force_login(people["esg"])
+    page = client.get(f"/admin/reminders/reminder/?digest={digest.pk}")
+    assert page.status_code == 200
+    listed = {(r.kind, r.stage) for r in page.context["cl"].result_list}
+    assert listed == {("rectification_due", 3), ("rectification_due", 2), ("rectification_due", 1)}
