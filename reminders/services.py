@@ -409,11 +409,30 @@ def take_over_unfinished_runs(*, run: ReminderRun) -> int:
     start = min(dead.values())
     with transaction.atomic():
         Digest.objects.filter(run__in=list(dead)).delete()
-        taken = Reminder.objects.filter(pk__gte=start, run__in=list(dead)).update(run=run)
+        theirs = Reminder.objects.filter(pk__gte=start, run__in=list(dead))
+        withdrawn = _withdraw_closed(theirs, today=run.day)
+        taken = theirs.update(run=run)
         ReminderRun.objects.filter(pk__in=list(dead)).update(taken_over_by=run)
     run.reminders_from_id = start
-    logger.warning("Run %s took over %s reminders of unfinished runs %s", run.pk, taken, sorted(dead))
+    logger.warning(
+        "Run %s took over %s reminders of unfinished runs %s (%s withdrawn: their items closed since)",
+        run.pk,
+        taken,
+        sorted(dead),
+        withdrawn,
+    )
     return taken
+
+
+def _withdraw_closed(reminders, *, today: dt.date) -> int:
+    """Delete the never-notified ``reminders`` whose item has been closed (or its deadline moved) since they
+    were recorded: closing an item stops its reminders, those of a dead run included. One DELETE per kind."""
+    withdrawn = 0
+    for kind in registry.all_kinds():
+        still_open = kind.open_items(today).filter(r_item=OuterRef("item_id"), r_period=OuterRef("period"))
+        stale = reminders.filter(kind=kind.key).exclude(Exists(still_open))
+        withdrawn += stale.delete()[1].get(Reminder._meta.label, 0)
+    return withdrawn
 
 
 @contextmanager

@@ -100,3 +100,22 @@ def test_a_dry_run_after_a_dead_run_shows_its_items_and_writes_nothing(supplier,
     assert {email for email, *_ in report.would_send} == {"esg@bright.example", "buyer1@company.example"}
     assert ReminderRun.objects.get().taken_over_by is None
     assert Reminder.objects.get().run == ReminderRun.objects.get()
+
+
+def test_an_item_closed_after_a_run_died_is_not_notified_by_the_next_run(supplier, monkeypatch):
+    closed, still_open = accepted_finding(supplier), accepted_finding(supplier)
+    due = closed.rectification_due
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "flag_suppliers", crash)
+        with pytest.raises(WorkerLost):
+            run(due)
+    closed.closed_on = due  # verified closed the same day, after the run died
+    closed.closed_at = dt.datetime.combine(due, dt.time(15, 0), tzinfo=dt.UTC)
+    closed.save(update_fields=["closed_on", "closed_at"])
+
+    sent = run(due + dt.timedelta(days=1))
+
+    body = sent["buyer1@company.example"].body
+    assert still_open.reference in body
+    assert closed.reference not in body
+    assert not Reminder.objects.filter(item_id=closed.pk).exists()
