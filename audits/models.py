@@ -352,7 +352,12 @@ class Finding(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"{self.audit.reference}-F{self.number:02d}"
+        return self.reference_of(audit_reference=self.audit.reference, number=self.number)
+
+    @staticmethod
+    def reference_of(*, audit_reference: str, number: int) -> str:
+        """A finding's reference from its audit's and its number, for code that reads them as values."""
+        return f"{audit_reference}-F{number:02d}"
 
     @property
     def is_red_line(self) -> bool:

@@ -69,7 +69,7 @@ def _open_issued_findings():
 
 def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
     """Title as ``Finding.reference`` and the provision make it; ``what`` is the deadline the kind chases."""
-    link = admin_link("admin:audits_finding_change")
+    link, reference = admin_link("admin:audits_finding_change"), Finding.reference_of
     due_field = {"cap": "cap_due", "rectification": "rectification_due"}.get(what, "rectification_due")
     rows = (
         Finding.objects.filter(ids_in("pk", ids))
@@ -90,8 +90,9 @@ def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
     for pk, audit, number, code, provision, severity, red_line, due, supplier_id in rows:
         red = f", red line {red_line}" if red_line else ""
         suffix = f": {what} due {due:%Y-%m-%d}" if due and what != "progress" else ""
+        finding = reference(audit_reference=audit, number=number)
         info[pk] = ItemInfo(
-            title=f"{audit}-F{number:02d} {code} {provision} ({severity}{red}){suffix}",
+            title=f"{finding} {code} {provision} ({severity}{red}){suffix}",
             url=link(pk),
             due=due if what != "progress" else None,
             supplier_id=supplier_id,
