@@ -98,3 +98,21 @@ def test_the_reminder_log_lists_newest_first_in_a_fixed_number_of_queries(
     assert [r.pk for r in rows] == sorted(Reminder.objects.values_list("pk", flat=True), reverse=True)
     page = next(q["sql"] for q in queries.captured_queries if "LIMIT 100" in q["sql"])
     assert 'ORDER BY "reminders_reminder"."id" DESC' in page
+
+
+def test_the_digest_list_counts_each_digests_items_in_a_fixed_number_of_queries(
+    client, supplier, people, admin_user, django_assert_max_num_queries
+):
+    findings = [accepted_finding(supplier) for _ in range(3)]
+    run(findings[0].rectification_due)
+    run(findings[0].rectification_due + dt.timedelta(days=14))  # stage 2: the ESG manager is told too
+    client.force_login(admin_user)
+
+    with django_assert_max_num_queries(6) as queries:
+        rows = client.get(reverse("admin:reminders_digest_changelist")).context["cl"].result_list
+
+    counts = {(d.run.day, d.recipient): d.n_items for d in rows}
+    assert counts[(findings[0].rectification_due, "buyer1@company.example")] == 3
+    assert counts[(findings[0].rectification_due + dt.timedelta(days=14), "esg1@company.example")] == 3
+    # Counted per row of the page (a correlated subquery), not grouped over every digest's items.
+    assert not any('GROUP BY "reminders_digest"."id"' in q["sql"] for q in queries.captured_queries)
