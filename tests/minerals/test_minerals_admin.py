@@ -151,9 +151,15 @@ def test_registry_and_declaration_lists_do_not_query_per_row(
     for _ in range(5):
         import_file(SupplierFactory(), MIXED)
     for name in ("smelter", "declaration", "declaredsmelter", "duediligenceaction"):
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(12) as queries:
             assert esg_client.get(reverse(f"admin:minerals_{name}_changelist")).status_code == 200
+        # Counts per declaration are worked out for the rows shown, not grouped over every declared smelter.
+        assert not any('GROUP BY "minerals_declaration"."id"' in q["sql"] for q in queries.captured_queries)
     assert Smelter.objects.count() == 3
+    listing = esg_client.get(reverse("admin:minerals_declaration_changelist"))
+    assert [(d.smelters_total, d.smelters_unmatched) for d in listing.context["cl"].result_list] == [
+        (4, 1)
+    ] * 5
 
 
 def test_policy_list_opens_the_one_policy(esg_client):
