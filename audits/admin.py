@@ -21,7 +21,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
@@ -32,6 +32,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from common.admin import ExportMixin
+from common.queries import count_per_row
 from suppliers import roles
 
 from . import deadlines, planning, services
@@ -97,8 +98,7 @@ def _lines(lines) -> str:
 
 def _count(findings: QuerySet[Finding]) -> Coalesce:
     """The number of these findings per audit, as a subquery (no GROUP BY on the audit list)."""
-    counted = findings.order_by().values("audit").annotate(n=Count("pk")).values("n")[:1]
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+    return count_per_row(findings, per="audit")
 
 
 def _can_browse_users(request: HttpRequest) -> bool:

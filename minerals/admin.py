@@ -10,14 +10,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from common.admin import ExportMixin
+from common.queries import count_per_row
 from suppliers.files import UploadRejected
 from suppliers.models import Supplier
 
@@ -252,15 +252,13 @@ class DeclarationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         """Each row's smelter counts are subqueries over the declaration's own rows, which the database runs
         for the rows of the page only, not a GROUP BY over every declared smelter of every declaration."""
-        rows = DeclaredSmelter.objects.filter(declaration=OuterRef("pk")).order_by().values("declaration")
-        total = rows.annotate(n=Count("pk")).values("n")
-        unmatched = rows.filter(smelter__isnull=True).annotate(n=Count("pk")).values("n")
+        rows = DeclaredSmelter.objects.filter(declaration=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
             .annotate(
-                smelters_total=Coalesce(Subquery(total), 0),
-                smelters_unmatched=Coalesce(Subquery(unmatched), 0),
+                smelters_total=count_per_row(rows, per="declaration"),
+                smelters_unmatched=count_per_row(rows.filter(smelter__isnull=True), per="declaration"),
             )
         )
 

@@ -1,8 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -10,6 +9,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from common.queries import count_per_row
 from suppliers.admin import SupplierAdmin
 from suppliers.lifecycle import TransitionRefused, supplier_clear_suspension_review
 from suppliers.models import Supplier
@@ -182,13 +182,8 @@ class DigestAdmin(ReadOnly):
         return format_html('<a href="{}">{} item(s) in the reminder log</a>', url, obj.items.count())
 
     def get_queryset(self, request):
-        items = (
-            DigestItem.objects.filter(digest=OuterRef("pk"))
-            .order_by()
-            .values("digest")
-            .annotate(n=Count("pk"))
-        )
-        return super().get_queryset(request).annotate(n_items=Coalesce(Subquery(items.values("n")), 0))
+        items = DigestItem.objects.filter(digest=OuterRef("pk"))
+        return super().get_queryset(request).annotate(n_items=count_per_row(items, per="digest"))
 
     @admin.display(description="items")
     def item_count(self, obj):
