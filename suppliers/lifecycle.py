@@ -225,16 +225,6 @@ def supplier_transition(
 FLAG_REASON = "Flagged for suspension review by escalation"
 
 
-def suppliers_flag_for_suspension_review(*, reasons: dict[int, str], at: dt.datetime | None = None) -> int:
-    """Flag suppliers for suspension review (escalation's last stage), each with the reason in words. The flag
-    is a hard rule of the risk model (the supplier becomes high risk), recorded in each supplier's history.
-    Suppliers already flagged keep their first reason. Returns how many were newly flagged; their risk is
-    reassessed once the transaction commits."""
-    flagged = _flag_for_suspension_review(reasons=reasons, at=at or timezone.now())
-    schedule_risk_refresh(flagged)
-    return len(flagged)
-
-
 def suppliers_flag_for_suspension_review_in_batches(
     *, batches: Iterable[dict[int, str]], at: dt.datetime | None = None
 ) -> list[int]:

@@ -305,15 +305,3 @@ def test_flagging_and_raising_the_risk_costs_the_same_queries_for_one_supplier_o
 
     assert forty == one
     assert Supplier.objects.filter(suspension_review=True).count() == 41
-
-
-def test_the_single_call_flags_and_schedules_the_risk_refresh(django_capture_on_commit_callbacks):
-    supplier = SupplierFactory(status=Status.ADMITTED)
-
-    with django_capture_on_commit_callbacks() as callbacks:
-        assert lifecycle.suppliers_flag_for_suspension_review(reasons={supplier.pk: "Overdue."}) == 1
-        assert lifecycle.suppliers_flag_for_suspension_review(reasons={supplier.pk: "Again."}) == 0
-
-    supplier.refresh_from_db()
-    assert (supplier.suspension_review, supplier.suspension_review_reason) == (True, "Overdue.")
-    assert len(callbacks) == 1
