@@ -254,11 +254,12 @@ def _frozen_suppliers(frozen: YearEnd, business_unit: BusinessUnit | None) -> Qu
     return rows.filter(supplier__business_units=business_unit) if business_unit is not None else rows
 
 
-def _production_counts(*, period: ReportPeriod, business_unit: BusinessUnit | None) -> dict:
+def _production_counts(
+    *, period: ReportPeriod, frozen: YearEnd | None, business_unit: BusinessUnit | None
+) -> dict:
     """The year's production suppliers: total, in mainland China and by risk level at year end. A finished
     year: one GROUP BY over its frozen rows; otherwise one GROUP BY query per condition of
     ``_admitted_during``."""
-    frozen = year_end(period)
     if frozen is not None:
         rows = (
             _frozen_suppliers(frozen, business_unit)
@@ -282,10 +283,11 @@ def _production_counts(*, period: ReportPeriod, business_unit: BusinessUnit | No
     return counts
 
 
-def _csr_agreement_signed(*, period: ReportPeriod, business_unit: BusinessUnit | None) -> int:
+def _csr_agreement_signed(
+    *, period: ReportPeriod, frozen: YearEnd | None, business_unit: BusinessUnit | None
+) -> int:
     """The year's production suppliers with a CSR Agreement in force on the as-of day: one count over a
     finished year's frozen rows, otherwise one count per condition of ``_admitted_during``."""
-    frozen = year_end(period)
     if frozen is not None:
         return _frozen_suppliers(frozen, business_unit).filter(csr_agreement_signed=True).count()
     suppliers = _suppliers(business_unit).production()
@@ -308,8 +310,11 @@ def supplier_figures(
 ) -> dict:
     """Production suppliers by region and by risk level at year end, those not admitted for red-line issues,
     and CSR Agreement coverage (left out, as None, with ``csr_coverage=False``: it reads every agreement)."""
-    counts = _production_counts(period=period, business_unit=business_unit)
-    csr = _csr_agreement_signed(period=period, business_unit=business_unit) if csr_coverage else 0
+    frozen = year_end(period)
+    counts = _production_counts(period=period, frozen=frozen, business_unit=business_unit)
+    csr = 0
+    if csr_coverage:
+        csr = _csr_agreement_signed(period=period, frozen=frozen, business_unit=business_unit)
     return {
         "production_total": counts["total"],
         "mainland_china": counts["mainland"],
