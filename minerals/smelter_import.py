@@ -21,23 +21,21 @@ file again changes nothing; a newer file updates smelters in place, never duplic
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import functools
-import io
-import os
 import re
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import openpyxl
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_countries import countries
+from openpyxl.utils import get_column_letter
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from common.history import fit_change_reason
+from common.workbooks import WorkbookRejected, read_table
 
 from .models import (
     Mineral,
@@ -64,6 +62,7 @@ LOOKUP_COLUMNS = (
 )
 LOOKUP_LETTERS = dict(zip(LOOKUP_COLUMNS, "ABCDEFGHI", strict=True))
 
+HEADER_ROWS = 10  # a facility list's header row is one of its first ten rows
 LOOKUP_CHUNK = 1000  # smelter ids or alias names per lookup query
 WRITE_BATCH = 500  # rows per bulk statement
 
@@ -259,90 +258,22 @@ class _Entry:
 
 def import_smelters(*, fileobj, filename: str, by=None) -> SmelterImportResult:
     """Check the whole file; when no row has an error, create and update the smelters, their look-up names
-    and statuses in one transaction. Raises ``SmelterImportError`` for an unreadable file."""
-    data = _read_bytes(fileobj, filename)
-    extension = os.path.splitext(filename)[1].lower()
-    is_zip = data.startswith(b"PK\x03\x04")
-    if extension == ".csv" or (extension != ".xlsx" and not is_zip):
-        if is_zip:
-            raise SmelterImportError("this is a workbook, not CSV text; name it .xlsx", filename=filename)
-        result = SmelterImportResult(filename=filename, sheet="", kind="facility list")
-        entries = _facility_entries(_read_csv(data, filename), result)
-    else:
-        if not is_zip:
-            raise SmelterImportError("this is not an Excel workbook (.xlsx)", filename=filename)
-        entries, result = _read_workbook(data, filename)
+    and statuses in one transaction. Raises ``SmelterImportError`` for an unreadable file (including one
+    over the size or row limits of ``common.workbooks.read_table``)."""
+    try:
+        table = read_table(fileobj, filename=filename, sheets=(LOOKUP_SHEET,))
+        if table.sheet.strip().casefold() == LOOKUP_SHEET.casefold():
+            result = SmelterImportResult(filename=filename, sheet=table.sheet, kind="lookup")
+            entries = _lookup_entries(table.rows, result)
+        else:
+            result = SmelterImportResult(filename=filename, sheet=table.sheet, kind="facility list")
+            entries = _facility_entries(table.rows, result)
+    except WorkbookRejected as exc:
+        raise SmelterImportError(exc.reason, filename=filename, sheet=exc.sheet) from exc
     if result.errors:
         return result
     _write(entries, result, by=by)
     return result
-
-
-def _read_bytes(fileobj, filename: str) -> bytes:
-    limit = settings.UPLOAD_MAX_BYTES
-    if hasattr(fileobj, "seek"):
-        with contextlib.suppress(OSError, ValueError):
-            fileobj.seek(0)
-    data = fileobj.read(limit + 1)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if len(data) > limit:
-        raise SmelterImportError(f"the file is larger than the limit of {limit} bytes", filename=filename)
-    if not data.strip():
-        raise SmelterImportError("the file is empty", filename=filename)
-    return data
-
-
-def _read_csv(data: bytes, filename: str) -> list[list[Any]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise SmelterImportError(
-            f"this is not UTF-8 text (first bad byte on line {line}); save the file as 'CSV UTF-8'",
-            filename=filename,
-        ) from exc
-    if "\x00" in text:
-        raise SmelterImportError("this is not a CSV text file (it contains binary data)", filename=filename)
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    try:
-        return [list(record) for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    except csv.Error as exc:
-        raise SmelterImportError(f"cannot read the CSV text: {exc}", filename=filename) from exc
-
-
-def _read_workbook(data: bytes, filename: str) -> tuple[list[_Entry], SmelterImportResult]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns about extensions and validations it does not read
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:
-            raise SmelterImportError(
-                f"the workbook is damaged or not an .xlsx file ({type(exc).__name__})", filename=filename
-            ) from exc
-        try:
-            if LOOKUP_SHEET in workbook.sheetnames:
-                sheet = workbook[LOOKUP_SHEET]
-                result = SmelterImportResult(filename=filename, sheet=LOOKUP_SHEET, kind="lookup")
-                rows = _sheet_rows(sheet, filename, min_row=LOOKUP_FIRST_ROW)
-                return _lookup_entries(rows, result), result
-            if not workbook.worksheets:
-                raise SmelterImportError("the workbook has no worksheet", filename=filename)
-            sheet = workbook.worksheets[0]
-            result = SmelterImportResult(filename=filename, sheet=sheet.title, kind="facility list")
-            return _facility_entries(_sheet_rows(sheet, filename), result), result
-        finally:
-            workbook.close()
-
-
-def _sheet_rows(sheet, filename: str, *, min_row: int = 1) -> list[list[Any]]:
-    try:
-        return [list(values) for values in sheet.iter_rows(min_row=min_row, values_only=True)]
-    except Exception as exc:
-        raise SmelterImportError(
-            f"the sheet cannot be read ({type(exc).__name__})", filename=filename, sheet=sheet.title
-        ) from exc
 
 
 def _text(value: Any) -> str:
@@ -360,7 +291,7 @@ def _text(value: Any) -> str:
 # --- The Smelter Look-up sheet -----------------------------------------------------------------------------
 
 
-def _lookup_entries(rows: list[list[Any]], result: SmelterImportResult) -> list[_Entry]:
+def _lookup_entries(rows: Iterable[tuple[int, list[Any]]], result: SmelterImportResult) -> list[_Entry]:
     by_id: dict[str, _Entry] = {}
     alias_owner: dict[tuple[str, str], str] = {}
     ambiguous: dict[tuple[str, str], str] = {}  # (metal, key) -> the name as written
@@ -370,7 +301,9 @@ def _lookup_entries(rows: list[list[Any]], result: SmelterImportResult) -> list[
             RowError(result.filename, result.sheet, row, f"{LOOKUP_LETTERS[column]} ({column})", message)
         )
 
-    for number, cells in enumerate(rows, start=LOOKUP_FIRST_ROW):
+    for number, cells in rows:
+        if number < LOOKUP_FIRST_ROW:
+            continue  # title and header rows
         values = dict(zip(LOOKUP_COLUMNS, (list(cells) + [None] * 9)[:9], strict=True))
         text = {column: _text(value) for column, value in values.items()}
         if not text["smelter_id"]:
@@ -429,22 +362,18 @@ def _lookup_entries(rows: list[list[Any]], result: SmelterImportResult) -> list[
 # --- Facility lists --------------------------------------------------------------------------------------
 
 
-def _header_position(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
-    """Index of the header row (the first of the first ten rows naming a smelter ID column) and the column
-    position of each field it names."""
-    for index, cells in enumerate(rows[:10]):
-        positions: dict[str, int] = {}
-        for position, value in enumerate(cells):
-            column = _HEADER_OF.get(_words(_text(value)))
-            if column and column not in positions:
-                positions[column] = position
-        if "smelter_id" in positions:
-            return index, positions
-    return -1, {}
+def _header_positions(cells: list[Any]) -> dict[str, int]:
+    """The column position of each field a row names; a header row names the smelter ID column."""
+    positions: dict[str, int] = {}
+    for position, value in enumerate(cells):
+        column = _HEADER_OF.get(_words(_text(value)))
+        if column and column not in positions:
+            positions[column] = position
+    return positions
 
 
 def _column_label(header: list[Any], position: int) -> str:
-    return f"{openpyxl.utils.get_column_letter(position + 1)} ({_text(header[position])})"
+    return f"{get_column_letter(position + 1)} ({_text(header[position])})"
 
 
 def _parse_date(value: Any) -> dt.date | None:
@@ -521,9 +450,23 @@ def _facility_row(row: _Row, by_id: dict[str, _Entry]) -> None:
     by_id[smelter_id] = entry
 
 
-def _facility_entries(rows: list[list[Any]], result: SmelterImportResult) -> list[_Entry]:
-    header_index, positions = _header_position(rows)
-    if header_index < 0:
+def _facility_entries(rows: Iterable[tuple[int, list[Any]]], result: SmelterImportResult) -> list[_Entry]:
+    """The rows under the header row (the first of the first ten rows naming a smelter ID column)."""
+    header: list[Any] | None = None
+    header_number, positions = 0, {}
+    by_id: dict[str, _Entry] = {}
+    for number, cells in rows:
+        if header is None:
+            if number > HEADER_ROWS:
+                break
+            positions = _header_positions(cells)
+            if "smelter_id" in positions:
+                header, header_number = cells, number
+            continue
+        cells = list(cells) + [None] * (len(header) - len(cells))
+        if any(_text(value) for value in cells):
+            _facility_row(_Row(number, cells, header, positions, result), by_id)
+    if header is None:
         result.errors.append(
             RowError(
                 result.filename,
@@ -535,16 +478,10 @@ def _facility_entries(rows: list[list[Any]], result: SmelterImportResult) -> lis
             )
         )
         return []
-    header = rows[header_index]
-    by_id: dict[str, _Entry] = {}
-    for number, cells in enumerate(rows[header_index + 1 :], start=header_index + 2):
-        cells = list(cells) + [None] * (len(header) - len(cells))
-        if any(_text(value) for value in cells):
-            _facility_row(_Row(number, cells, header, positions, result), by_id)
     if not by_id and not result.errors:
         result.errors.append(
             RowError(
-                result.filename, result.sheet, header_index + 2, "(rows)", "no smelter rows under the header"
+                result.filename, result.sheet, header_number + 1, "(rows)", "no smelter rows under the header"
             )
         )
     return list(by_id.values())
@@ -620,7 +557,7 @@ def _write(entries: list[_Entry], result: SmelterImportResult, *, by) -> None:
     if result.errors:
         return
     now = timezone.now()
-    reason = f"Imported from {result.filename}"
+    reason = fit_change_reason(f"Imported from {result.filename}")
     to_create: list[Smelter] = []
     to_update: list[Smelter] = []
     changes: list[SmelterStatusChange] = []

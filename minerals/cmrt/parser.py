@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
+from common.workbooks import WorkbookRejected, XlsxWorkbook
+
 from . import layouts, validation
 from .layouts import Layout
 from .result import ERROR, WARNING, Company, Issue, ParseResult, SmelterRow, UnreadableWorkbook
 from .vocabulary import Vocabulary, key
-from .xlsx import WorkbookError, XlsxWorkbook
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 DECLARATION = "Declaration"
@@ -106,13 +107,13 @@ def parse_workbook(
     if size > limit:
         raise UnreadableWorkbook(f"{name} is {_human(size)}; the largest accepted is {_human(limit)}")
     try:
-        book = XlsxWorkbook(source)
-    except WorkbookError as exc:
-        raise UnreadableWorkbook(f"{name} {exc}") from exc
+        book = XlsxWorkbook(source, name=name)
+    except WorkbookRejected as exc:
+        raise UnreadableWorkbook(f"{name} {exc.reason}") from exc
     try:
         return _Parser(book, name=name, known_ids=known_smelter_ids or set(), today=today).parse()
-    except WorkbookError as exc:
-        raise UnreadableWorkbook(f"{name} {exc}") from exc
+    except WorkbookRejected as exc:
+        raise UnreadableWorkbook(f"{name} {exc.reason}") from exc
     finally:
         book.close()
 

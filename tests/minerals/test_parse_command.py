@@ -131,7 +131,7 @@ def test_truncated_xlsx(tmp_path, clean_file):
     path = tmp_path / "truncated.xlsx"
     path.write_bytes(data[: len(data) // 2])
 
-    _assert_unreadable(path, "is a damaged or truncated .xlsx file")
+    _assert_unreadable(path, "is damaged or truncated (its zip directory is missing)")
 
 
 def test_missing_file(tmp_path):

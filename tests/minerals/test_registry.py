@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from minerals import services
 from minerals.models import Declaration, RmapStatus, Smelter, SmelterAlias, SmelterStatusChange
-from minerals.smelter_import import import_smelters
+from minerals.smelter_import import SmelterImportError, import_smelters
 from tests.factories import SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -306,3 +306,90 @@ def test_merging_a_duplicate_moves_aliases_declared_rows_and_history(esg_manager
     rows = [DeclaredSmelter(declared_cid="CID000702", metal="gold", name="", lookup_name="", country="")]
     services.reconcile(rows)
     assert rows[0].smelter == kept
+
+
+# --- Hostile and unusual files ----------------------------------------------------------------------------
+
+
+def test_zip_bomb_is_refused_before_it_is_unpacked_and_nothing_is_written():
+    from tests.office_files import zip_bomb_xlsx
+
+    with pytest.raises(SmelterImportError) as refused:
+        run(zip_bomb_xlsx(unpacked_mb=150, header=("Smelter ID", "Standard Smelter Name")), "bomb.xlsx")
+
+    assert str(refused.value) == (
+        "bomb.xlsx: is too large: xl/worksheets/sheet1.xml unpacks to 150 MB (the largest accepted is 100 MB)"
+    )
+    assert not Smelter.objects.exists()
+
+
+def test_command_reports_a_zip_bomb_and_exits_1(tmp_path):
+    from tests.office_files import zip_bomb_xlsx
+
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(zip_bomb_xlsx(unpacked_mb=150))
+    out = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_smelters", str(path), stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        f"{path}: is too large: xl/worksheets/sheet1.xml unpacks to 150 MB (the largest accepted is 100 MB)"
+    ]
+
+
+def test_sheet_declaring_a_million_rows_is_refused_before_reading():
+    from tests.office_files import with_dimension
+
+    content = with_dimension(xlsx([["Smelter ID", "Metal"], ["CID000001", "Gold"]]), "A1:I1000001")
+
+    with pytest.raises(SmelterImportError) as refused:
+        run(content, "facilities.xlsx")
+
+    assert str(refused.value) == (
+        "facilities.xlsx, sheet 'Facilities': has 1,000,001 rows; at most 200,000 are accepted "
+        "(split it into smaller files)"
+    )
+
+
+def test_rows_over_the_limit_refuse_the_whole_file(settings):
+    settings.IMPORT_MAX_ROWS = 3
+    content = "Smelter ID,Standard Smelter Name,Metal,Country\n" + "".join(
+        f"CID00000{i},Smelter {i},Gold,China\n" for i in range(4)
+    )
+
+    with pytest.raises(SmelterImportError, match=r"^facilities.csv: has 5 rows; at most 3 are accepted"):
+        run(content.encode(), "facilities.csv")
+    assert not Smelter.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        ("encrypted_workbook", "list.xlsx: is password-protected (encrypted); remove the password"),
+        ("old_xls", "list.xlsx: is an old Excel 97-2003 workbook (.xls)"),
+    ],
+)
+def test_password_protected_and_old_workbooks_are_named_for_what_they_are(build, message):
+    from tests import office_files
+
+    with pytest.raises(SmelterImportError) as refused:
+        run(getattr(office_files, build)(), "list.xlsx")
+
+    assert str(refused.value).startswith(message)
+
+
+def test_truncated_workbook_is_refused_as_damaged():
+    content = xlsx([["Smelter ID", "Metal"], ["CID000001", "Gold"]])
+
+    with pytest.raises(SmelterImportError, match=r"^list.xlsx: is damaged or truncated"):
+        run(content[: len(content) // 2], "list.xlsx")
+
+
+def test_gb18030_facility_list_keeps_chinese_names():
+    content = "Smelter ID,Smelter Name,Metal,Country\nCID000001,江西铜业股份有限公司,Gold,China\n"
+
+    result = run(content.encode("gb18030"), "facilities.csv")
+
+    assert result.ok, result.errors
+    assert Smelter.objects.get(smelter_id="CID000001").name == "江西铜业股份有限公司"
