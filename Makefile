@@ -10,6 +10,10 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed
 # Where the local database, broker files, uploads and the admin login live (config/settings.py: DATA_DIR).
 LOCAL_DATA = $${DATA_DIR:-var}
+# A random secret key for this checkout's local runs and tests (mode 600), which config/settings.py reads
+# when DJANGO_SECRET_KEY is unset. No key is built in; production sets DJANGO_SECRET_KEY.
+LOCAL_SECRET_KEY = f="$(LOCAL_DATA)/secret-key"; test -s "$$f" || { mkdir -p "$${f%/*}" && \
+  (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))' >"$$f"); }
 
 .PHONY: run test lint bench-seed clean-venv
 
@@ -20,9 +24,11 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@$(LOCAL_SECRET_KEY)
 	touch $@
 
 run: $(STAMP)
+	@$(LOCAL_SECRET_KEY)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) seed_demo --if-empty --suppliers 2000
@@ -35,6 +41,7 @@ run: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
 
 test: $(STAMP)
+	@$(LOCAL_SECRET_KEY)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -43,7 +50,7 @@ lint: $(STAMP)
 
 # Time the demo data for 100,000 suppliers in a throw-away SQLite database (or DATABASE_URL's).
 bench-seed: $(STAMP)
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && export DATA_DIR="$$tmp" && \
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && export DATA_DIR="$$tmp" && { $(LOCAL_SECRET_KEY); } && \
 	  $(MANAGE) migrate --noinput --verbosity 0 && $(MANAGE) seed_demo --suppliers 100000
 
 clean-venv:

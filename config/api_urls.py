@@ -14,10 +14,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import AnonRateThrottle
 
 from audits.api.urls import router as audits_router
+from common import logins
 from minerals.api.urls import router as minerals_router
 from reports.api import router as reports_router
 from suppliers.api.urls import router as suppliers_router
@@ -41,10 +43,18 @@ class TokenView(ObtainAuthToken):
         tags=["auth"],
         auth=[],
         request=AuthTokenSerializer,
-        responses={200: TokenSerializer, 400: OpenApiResponse(description="Wrong username or password.")},
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="Wrong username or password."),
+            429: logins.LOCKED_OUT_RESPONSE,
+        },
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            logins.raise_if_locked_out(request)
+            raise
 
 
 router = SimpleRouter()

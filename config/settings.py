@@ -1,12 +1,18 @@
 """Settings, read from the environment with safe local defaults.
 
-Every variable is listed in README.md ("Configuration"). Nothing secret lives in this file: the default
-secret key is a development key that ``manage.py check --deploy`` reports as insecure.
+Every variable is listed in README.md ("Configuration"). Nothing secret lives in this file: the secret key
+comes from ``DJANGO_SECRET_KEY``, or for local runs and tests from the random per-checkout file that
+``make run`` and ``make test`` write (``$DATA_DIR/secret-key``); with ``DJANGO_DEBUG=false`` a missing or weak
+key stops the start.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.core.checks.security.base import _check_secret_key as _is_strong_secret_key
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,10 +23,22 @@ if (BASE_DIR / ".env").exists():
 DATA_DIR = Path(env("DATA_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env(
-    "DJANGO_SECRET_KEY",
-    default="django-insecure-local-development-key-change-me-in-every-deployment",
-)
+
+# --- Secret key ----------------------------------------------------------------------------------------
+SECRET_KEY_FILE = DATA_DIR / "secret-key"
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text(encoding="utf-8").strip()
+# Without debug, the key must pass check --deploy's rule (security.W009: 50 characters or more, 5 different
+# ones at least, no "django-insecure-" prefix): an error at start, not a warning nobody reads.
+if not SECRET_KEY or (not DEBUG and not _is_strong_secret_key(SECRET_KEY)):
+    _problem = "is not set" if not SECRET_KEY else "is too weak (under 50 characters, or a development key)"
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY {_problem} and DJANGO_DEBUG is {'true' if DEBUG else 'false'}. "
+        "Set DJANGO_SECRET_KEY to a long random value, the same on every machine of the site, e.g. the "
+        "output of: python -c 'import secrets; print(secrets.token_urlsafe(64))'. "
+        f"For a local run or the tests, `make run` and `make test` write one to {SECRET_KEY_FILE}."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -42,6 +60,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_countries",
     "simple_history",
+    "axes",
+    "csp",
     "common",
     "suppliers",
     "audits",
@@ -52,6 +72,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the headers too.
+    "common.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a refused login into the lockout page (common.logins).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -97,6 +122,12 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ---------------------------------------------------------------------------------------------
+# API throttle counters live here: in production one Redis shared by every process and machine
+# (redis://127.0.0.1:6379/1); the default, a cache in each process's memory, suits `make run`'s one web
+# process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -105,6 +136,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# Login throttling and lockout (django-axes; common/logins.py). Every login goes through authenticate(), which
+# the first backend refuses while the account or the client's address is locked out: after
+# LOGIN_FAILURE_LIMIT failures for one username (from any address) or from one address (for any usernames),
+# for LOGIN_COOLOFF_MINUTES after the last failure (a failure while locked out starts the cool-off again).
+# The attempts are counted where every process and machine sees them: in the shared cache when CACHE_URL names
+# one (Redis: counters that expire by themselves, no table to grow under a password-spraying attack), else in
+# the database (a per-process memory cache, the default for `make run`, would let each process count alone;
+# axes refuses its cache handler on one). Locked-out accounts are released with `manage.py axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SHARED_CACHE = CACHES["default"]["BACKEND"].startswith(
+    ("django.core.cache.backends.redis.", "django.core.cache.backends.memcached.", "django_redis.")
+)
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if SHARED_CACHE else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "common.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "common.logins.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not recorded: the table would only grow
+AXES_VERBOSE = False
 
 # --- Internationalisation and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -143,6 +201,8 @@ if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
 WHITENOISE_USE_FINDERS = DEBUG
 # Largest accepted upload, in bytes (audit reports, evidence, supplier lists, CMRT/EMRT files).
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# Most rows a supplier or smelter list may have (CSV records, or the last row of the sheet read).
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
@@ -162,13 +222,35 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SECURE)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000 if SECURE else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
-if env.bool("DJANGO_BEHIND_PROXY", default=False):
+# Behind a reverse proxy, trust its X-Forwarded-Proto, and take the client's address (for login lockout and
+# API throttles) from X-Forwarded-For, as the proxy nearest to the client wrote it: DJANGO_PROXY_COUNT
+# proxies each append one address. Otherwise X-Forwarded-For is the client's to write and is ignored.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=1) if BEHIND_PROXY else 0
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
+# Content-Security-Policy (django-csp) on every response: scripts, styles, fonts and data from this site only;
+# an inline <script> or <style> runs only with the request's nonce (templates: {{ request.csp_nonce }}).
+# Style *attributes* (the admin's coloured badges) stay allowed: they cannot run code or load anything
+# from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- REST API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -186,6 +268,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "30/minute", "user": "2000/hour"},
+    # Throttles count per client address: this many proxies' X-Forwarded-For entries are trusted (none when
+    # not behind a proxy); common.logins.client_ip reads the same rule for login lockout.
+    "NUM_PROXIES": PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Supplier ESG API",
@@ -193,6 +278,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge from the public validator: it would send the schema address elsewhere (the CSP refuses it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -239,5 +326,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # django-axes reports lockouts as warnings; its notes on every login attempt are left out.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -6,6 +6,7 @@ import stat
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_creates_the_admin_with_the_password_from_the_environment(client, capsys
     assert (username, password) == ("admin", "a-long-admin-password-42")
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
-    assert client.login(username="admin", password="a-long-admin-password-42")
+    assert client.login(request=HttpRequest(), username="admin", password="a-long-admin-password-42")
     assert client.get("/admin/").status_code == 200
 
 
@@ -41,8 +42,8 @@ def test_a_rerun_without_admin_password_sets_a_fresh_password_that_works(client,
 
     assert len({first, second, "a-long-admin-password-42"}) == 3
     assert len(first) >= 20
-    assert not client.login(username="admin", password=first)
-    assert client.login(username="admin", password=second)
+    assert not client.login(request=HttpRequest(), username="admin", password=first)
+    assert client.login(request=HttpRequest(), username="admin", password=second)
     assert get_user_model().objects.filter(username="admin").count() == 1
 
 
