@@ -5,3 +5,12 @@ class CommonConfig(AppConfig):
     name = "common"
     verbose_name = "Common"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from simple_history.signals import pre_create_historical_record
+
+        from common.history import fit_history_change_reason
+
+        pre_create_historical_record.connect(
+            fit_history_change_reason, dispatch_uid="common.fit_history_change_reason"
+        )

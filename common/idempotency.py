@@ -11,7 +11,10 @@ For each (user, key):
 - a repeat while the first is still running gets 409; the same key with a different request (another body,
   other files, another path) gets 422;
 - if the work fails (an exception or a 5xx answer) it is rolled back and the key released, so a retry can
-  succeed.
+  succeed;
+- a key that is empty, longer than 255 characters or not printable gets 400
+  ``{"detail": ..., "field": "Idempotency-Key"}`` and nothing is done; every POST that honours the header
+  declares that answer in the OpenAPI schema.
 A claim whose request died without an answer (worker killed) is taken over after ``STALE_AFTER``; the dead
 request's work was rolled back with its transaction, and a request that outlives its claim is rolled back
 when it finds the claim taken, so the work is still done at most once.
@@ -42,6 +45,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_MAX_LENGTH = 255
 KEEP_FOR = dt.timedelta(hours=24)
 STALE_AFTER = dt.timedelta(minutes=10)
+# The 400 answer's ``detail`` (``{"detail", "field": "Idempotency-Key"}``, as the API's other 400s).
+KEY_INVALID = f"{HEADER} must be 1 to {KEY_MAX_LENGTH} printable characters."
 
 
 class KeyInProgress(APIException):
@@ -139,8 +144,8 @@ def _jsonable(data):
 
 def apply_once(*, request, key: str, run: Callable[[], Response]) -> Response:
     """Run ``run`` (which turns its own errors into 4xx responses) at most once for this user and key."""
-    if not key or len(key) > KEY_MAX_LENGTH:
-        raise ValidationError({HEADER: f"{HEADER} must be 1 to {KEY_MAX_LENGTH} characters long."})
+    if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
+        raise ValidationError({"detail": KEY_INVALID, "field": HEADER})
     fingerprint = request_fingerprint(request)
     row, claimed = _claim(
         user=request.user, key=key, method=request.method, path=request.path[:500], fingerprint=fingerprint

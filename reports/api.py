@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+
+from common.errors import ApiErrorsMixin, ErrorSerializer
 
 from . import selectors
 from .permissions import CanViewReports
@@ -74,6 +76,7 @@ class MineralFiguresSerializer(serializers.Serializer):
     by_mineral = serializers.DictField(child=MineralSerializer(), help_text="Keyed by mineral, e.g. cobalt.")
 
 
+@extend_schema_serializer(many=False)  # one report, though the route is the viewset's list
 class EsgReportSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     suppliers = SupplierFiguresSerializer()
@@ -86,7 +89,7 @@ class YearErrorSerializer(serializers.Serializer):
     year = serializers.ListField(child=serializers.CharField())
 
 
-class EsgReportViewSet(viewsets.ViewSet):
+class EsgReportViewSet(ApiErrorsMixin, viewsets.ViewSet):
     permission_classes = [CanViewReports]
 
     @extend_schema(
@@ -98,13 +101,17 @@ class EsgReportViewSet(viewsets.ViewSet):
         tags=["reports"],
         parameters=[
             OpenApiParameter(
-                "year", OpenApiTypes.INT, required=True, description="From 2000 to the current year."
+                "year",
+                # The range ``selectors.report_year`` enforces (the current year when the server started).
+                {"type": "integer", "minimum": selectors.MIN_YEAR, "maximum": timezone.localdate().year},
+                required=True,
+                description=f"From {selectors.MIN_YEAR} to the current year; any other answers 400.",
             )
         ],
         responses={
             200: EsgReportSerializer,
             400: OpenApiResponse(YearErrorSerializer, description="No or an invalid year."),
-            403: OpenApiResponse(description="Not procurement staff or an ESG manager."),
+            403: OpenApiResponse(ErrorSerializer, description="Not procurement staff or an ESG manager."),
         },
     )
     def list(self, request):

@@ -6,10 +6,8 @@ from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers
 
 from minerals.models import Declaration, DeclaredSmelter, Family, Mineral, RmapStatus, Smelter
-from suppliers.api.serializers import ErrorSerializer, NamedChoiceField, user_label
+from suppliers.api.serializers import NamedChoiceField, user_label
 from suppliers.models import Supplier
-
-__all__ = ["ErrorSerializer"]
 
 
 class MineralField(NamedChoiceField):
@@ -35,14 +33,6 @@ class DeclarationStatusField(NamedChoiceField):
 class MatchMethodField(NamedChoiceField):
     component_name = "SmelterMatchMethod"
     choices_class = DeclaredSmelter.MatchMethod
-
-
-class DeclarationInvalidSerializer(serializers.Serializer):
-    """400: the input is wrong. Service checks answer ``{"detail", "field"}``; field checks answer
-    ``{"<field>": ["message", ...]}``."""
-
-    detail = serializers.CharField()
-    field = serializers.CharField(required=False, help_text="The field at fault.")
 
 
 class SmelterSerializer(CountryFieldMixin, serializers.ModelSerializer):
