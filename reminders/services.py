@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from suppliers import roles
 from suppliers.lifecycle import suppliers_flag_for_suspension_review_in_batches
-from suppliers.models import Contact, Supplier
+from suppliers.models import Contact, Supplier, eligible_buyers
 
 from . import registry
 from .models import Digest, DigestItem, EscalationStage, Reminder, ReminderRun
@@ -288,8 +288,9 @@ def recipients_for(
         supplier_id__in=supplier_ids, receives_reminders=True
     ).values_list("supplier_id", "email"):
         contacts[supplier_id].append(email)
+    # A buyer who is no longer eligible (left, deactivated, moved out of procurement) is told nothing.
     buyers = dict(
-        Supplier.objects.filter(pk__in=supplier_ids, buyer__isnull=False)
+        Supplier.objects.filter(pk__in=supplier_ids, buyer__in=eligible_buyers())
         .exclude(buyer__email="")
         .values_list("pk", "buyer__email")
     )

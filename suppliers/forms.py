@@ -10,7 +10,14 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 
 from . import lifecycle
-from .models import RiskLevel, RiskModel, Supplier
+from .models import (
+    ELIGIBLE_BUYER,
+    RiskLevel,
+    RiskModel,
+    Supplier,
+    buyer_not_eligible_message,
+    eligible_buyers,
+)
 
 
 class SupplierAdminForm(forms.ModelForm):
@@ -37,14 +44,25 @@ class SupplierAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "buyer" in self.fields:
-            # Buyers are staff users: a short list, and one procurement staff can pick from without the
-            # right to browse user accounts. A supplier keeps its current buyer even if they left.
+            # Buyers are procurement staff (``models.ELIGIBLE_BUYER``): a short list, and one procurement
+            # staff can pick from without the right to browse user accounts. A current buyer who is no longer
+            # eligible stays listed, so that the form shows who it is and says so instead of clearing it.
             current = self.instance.buyer_id if self.instance.pk else None
             self.fields["buyer"].queryset = (
                 get_user_model()
-                .objects.filter(Q(is_staff=True, is_active=True) | Q(pk=current))
+                .objects.filter(ELIGIBLE_BUYER | Q(pk=current))
+                .distinct()
                 .order_by("username")
             )
+            self.fields["buyer"].error_messages["invalid_choice"] = (
+                "That user is not an active staff user in the Procurement role."
+            )
+
+    def clean_buyer(self):
+        buyer = self.cleaned_data.get("buyer")
+        if buyer is not None and not eligible_buyers().filter(pk=buyer.pk).exists():
+            raise forms.ValidationError(buyer_not_eligible_message(buyer))
+        return buyer
 
 
 class TransitionForm(forms.Form):

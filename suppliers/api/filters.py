@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django_countries.django_filters import CountryFilter
 
+from common.filters import IdFilter
 from suppliers.models import RiskLevel, Supplier
 
 
@@ -21,7 +22,7 @@ class SupplierFilter(django_filters.FilterSet):
     business_unit = django_filters.CharFilter(
         field_name="business_units__code", help_text="Business unit code."
     )
-    buyer = django_filters.NumberFilter(field_name="buyer_id", help_text="Id of the responsible buyer.")
+    buyer = IdFilter(field_name="buyer_id", help_text="Id of the responsible buyer.")
     mine = django_filters.BooleanFilter(
         method="filter_mine", help_text="true: only suppliers whose responsible buyer is the caller."
     )
@@ -47,3 +48,17 @@ class SupplierFilter(django_filters.FilterSet):
         if value:
             return queryset.bought_by(self.request.user)
         return queryset
+
+
+class SupplierContactFilter(SupplierFilter):
+    """The filters a supplier contact may use: none on the register's internal fields (risk level, buyer),
+    whose answer, empty or not, would tell them the value."""
+
+    INTERNAL = ("risk_level", "buyer", "mine")
+
+    @classmethod
+    def get_filters(cls):
+        filters = super().get_filters()
+        for name in cls.INTERNAL:
+            filters.pop(name, None)
+        return filters

@@ -26,12 +26,18 @@ def is_scoped_reader(user) -> bool:
     return user.is_authenticated and user.groups.filter(name__in=SCOPED_READERS).exists()
 
 
+def is_register_staff(user) -> bool:
+    """Staff who read the whole register; they also see its internal fields (risk, spend, buyer: see
+    ``serializers``). A supplier contact is not."""
+    return user.is_authenticated and user.has_perm(VIEW_SUPPLIER)
+
+
 def suppliers_visible_to(*, user) -> QuerySet[Supplier]:
     """Suppliers this user may see: all with ``view_supplier``; a supplier contact their own; else none."""
     suppliers = Supplier.objects.all()
     if not user.is_authenticated:
         return suppliers.none()
-    if user.has_perm(VIEW_SUPPLIER):
+    if is_register_staff(user):
         return suppliers
     if roles.has_role(user, roles.SUPPLIER_CONTACT):
         return suppliers.filter(contacts__user=user)

@@ -1,21 +1,46 @@
 """Shapes of the supplier API: what goes in, what comes out, and the field-level checks that name the field
-at fault. Lifecycle and risk rules stay in ``suppliers.lifecycle`` and ``suppliers.risk``."""
+at fault. Lifecycle and risk rules stay in ``suppliers.lifecycle`` and ``suppliers.risk``.
+
+What outside users see. Serializers that mix the company's internal facts with what a supplier may know
+name the internal fields in ``Meta.internal_fields`` (``InternalFieldsMixin``); they are left out of the
+answer unless the view says the caller is internal (``context["internal"]``: the view asks its permissions
+module). Without that word from the view the fields are left out, so a new caller sees too little, never too
+much. The OpenAPI schema lists these fields as optional and says who gets them.
+
+Internal fields of a supplier, and why a supplier contact does not get them:
+- ``risk_level``, ``risk_score``, ``risk_override``: the company's assessment of the supplier (and its
+  reasons); shown to the supplier it would invite arguing the score rather than fixing findings, and the
+  level drives internal audit planning. The contact sees their findings and deadlines instead.
+- ``annual_spend``, ``currency``, ``strategic``: the company's commercial position and materiality inputs.
+- ``buyer``, ``buyer_email``: internal staff identities; a supplier reaches procurement through its usual
+  channels and the reminders it receives, not through a directory of staff accounts.
+- the ``transition``, ``transitions`` and ``risk`` links, which lead to internal actions (403 for a
+  contact).
+What a contact does see: the master data they gave, their lifecycle status (they are told when admitted or
+suspended) and the admission check (the conditions they must meet).
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.db import models
 from django_countries.serializers import CountryFieldMixin
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from suppliers import lifecycle, risk
-from suppliers.models import BusinessUnit, Commodity, Region, RiskLevel, StatusTransition, Supplier
-
-User = get_user_model()
+from suppliers.models import (
+    BUYER_NOT_ELIGIBLE,
+    BusinessUnit,
+    Commodity,
+    Region,
+    RiskLevel,
+    StatusTransition,
+    Supplier,
+    eligible_buyers,
+)
 
 
 class NamedChoiceField(serializers.ChoiceField):
@@ -63,6 +88,47 @@ class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
         return component.ref
 
 
+class InternalFieldsMixin:
+    """Leaves out the fields named in ``Meta.internal_fields`` unless ``context["internal"]`` is true."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if not self.context.get("internal", False):
+            for name in getattr(self.Meta, "internal_fields", ()):
+                fields.pop(name, None)
+        return fields
+
+
+class InternalFieldsSchema(OpenApiSerializerExtension):
+    """In the schema, internal fields are optional and say who gets them."""
+
+    target_class = InternalFieldsMixin
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        # ``_map_basic_serializer`` is how drf-spectacular maps a plain serializer; only the required list and
+        # the descriptions are changed here.
+        internal = set(getattr(self.target.Meta, "internal_fields", ()))
+        serializer = self.target
+        serializer.context["internal"] = True
+        serializer.__dict__.pop("fields", None)  # ``fields`` is cached: map them all
+        schema = auto_schema._map_basic_serializer(serializer, direction)
+        schema["required"] = [name for name in schema.get("required", []) if name not in internal]
+        if not schema["required"]:
+            del schema["required"]
+        for name in internal & schema["properties"].keys():
+            prop = schema["properties"][name]
+            note = INTERNAL_NOTE
+            if "$ref" in prop:
+                schema["properties"][name] = {"allOf": [prop], "description": note}
+            else:
+                prop["description"] = f"{prop['description']} {note}" if prop.get("description") else note
+        return schema
+
+
+INTERNAL_NOTE = "Internal: absent for supplier contacts."
+
+
 def user_label(user) -> str | None:
     if user is None:
         return None
@@ -87,17 +153,29 @@ def risk_override_data(supplier: Supplier) -> dict | None:
     }
 
 
-class SupplierLinksSerializer(serializers.Serializer):
+class SupplierLinksSerializer(InternalFieldsMixin, serializers.Serializer):
     self = serializers.URLField()
     admission_check = serializers.URLField()
     transition = serializers.URLField()
     transitions = serializers.URLField()
     risk = serializers.URLField()
 
+    class Meta:
+        internal_fields = ("transition", "transitions", "risk")
 
-class SupplierSerializer(CountryFieldMixin, serializers.ModelSerializer):
+
+LINK_ROUTES = {
+    "self": "detail",
+    "admission_check": "admission-check",
+    "transition": "transition",
+    "transitions": "transitions",
+    "risk": "risk",
+}
+
+
+class SupplierSerializer(InternalFieldsMixin, CountryFieldMixin, serializers.ModelSerializer):
     """A supplier's master data (writable) with its status and risk (read-only: they change through the
-    transition and risk actions)."""
+    transition and risk actions). Internal fields are for the company's staff only (module docstring)."""
 
     parent = serializers.SlugRelatedField(
         slug_field="code",
@@ -124,11 +202,12 @@ class SupplierSerializer(CountryFieldMixin, serializers.ModelSerializer):
         error_messages={"does_not_exist": "Unknown commodity / process code '{value}'."},
     )
     buyer = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True),
+        queryset=eligible_buyers(),
         allow_null=True,
         required=False,
-        help_text="Id of the responsible buyer. Defaults to the caller when a buyer registers a supplier.",
-        error_messages={"does_not_exist": "No active user has the id {pk_value}."},
+        help_text="Id of the responsible buyer, an active staff user in the Procurement role. Defaults to "
+        "the caller when a buyer registers a supplier.",
+        error_messages={"does_not_exist": BUYER_NOT_ELIGIBLE.replace("%(value)s", "{pk_value}")},
     )
     buyer_email = serializers.EmailField(source="buyer.email", read_only=True, allow_null=True)
     region = serializers.ChoiceField(
@@ -168,6 +247,16 @@ class SupplierSerializer(CountryFieldMixin, serializers.ModelSerializer):
             "links",
         ]
         read_only_fields = ["status", "status_changed_at", "risk_level", "risk_score"]
+        internal_fields = (
+            "buyer",
+            "buyer_email",
+            "annual_spend",
+            "currency",
+            "strategic",
+            "risk_level",
+            "risk_score",
+            "risk_override",
+        )
 
     @extend_schema_field(RiskOverrideSerializer(allow_null=True))
     def get_risk_override(self, supplier: Supplier) -> dict | None:
@@ -180,13 +269,8 @@ class SupplierSerializer(CountryFieldMixin, serializers.ModelSerializer):
         def url(name: str) -> str:
             return reverse(f"api:supplier-{name}", kwargs={"pk": supplier.pk}, request=request)
 
-        return {
-            "self": url("detail"),
-            "admission_check": url("admission-check"),
-            "transition": url("transition"),
-            "transitions": url("transitions"),
-            "risk": url("risk"),
-        }
+        links = SupplierLinksSerializer(context=self.context).fields
+        return {name: url(route) for name, route in LINK_ROUTES.items() if name in links}
 
     def _current(self, attrs: dict, name: str, default=None):
         if name in attrs:
@@ -228,13 +312,6 @@ class SupplierSerializer(CountryFieldMixin, serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
-
-
-class SupplierContactViewSerializer(SupplierSerializer):
-    """What a supplier contact sees of their own company: no internal risk override notes."""
-
-    class Meta(SupplierSerializer.Meta):
-        fields = [f for f in SupplierSerializer.Meta.fields if f != "risk_override"]
 
 
 class ConditionSerializer(serializers.Serializer):
@@ -364,7 +441,3 @@ class RiskOverrideRequestSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "SetRiskOverride"
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()

@@ -10,28 +10,27 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from common.errors import ApiErrorsMixin, ErrorSerializer, InvalidInputSerializer
 from suppliers import lifecycle, risk, roles
 from suppliers.models import Supplier
 from suppliers.tasks import schedule_risk_refresh
 
-from .filters import SupplierFilter
+from .filters import SupplierContactFilter, SupplierFilter
 from .permissions import (
-    VIEW_SUPPLIER,
     CanOverrideRisk,
     CanReadSuppliers,
     CanRecomputeRisk,
     CanViewRisk,
     CanViewTransitions,
     SupplierPermissions,
+    is_register_staff,
     suppliers_visible_to,
 )
 from .serializers import (
     AdmissionCheckSerializer,
-    ErrorSerializer,
     RiskOverrideRequestSerializer,
     RiskSerializer,
     StatusTransitionSerializer,
-    SupplierContactViewSerializer,
     SupplierSerializer,
     TransitionRefusedSerializer,
     TransitionRequestSerializer,
@@ -72,6 +71,7 @@ class SupplierPagination(PageNumberPagination):
 )
 @extend_schema(tags=["suppliers"])
 class SupplierViewSet(
+    ApiErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -83,10 +83,25 @@ class SupplierViewSet(
     serializer_class = SupplierSerializer
     permission_classes = [SupplierPermissions]
     pagination_class = SupplierPagination
-    filterset_class = SupplierFilter
     search_fields = ["code", "name", "legal_name"]
-    ordering_fields = ["code", "name", "risk_score", "status_changed_at"]
     ordering = ["code"]
+
+    def _internal(self) -> bool:
+        """Whether the caller sees the register's internal fields; the schema documents them all."""
+        return getattr(self, "swagger_fake_view", False) or is_register_staff(self.request.user)
+
+    # A supplier contact neither filters nor orders by internal fields: an empty or reordered answer would
+    # tell them what the representation leaves out.
+    @property
+    def filterset_class(self):
+        return SupplierFilter if self._internal() else SupplierContactFilter
+
+    @property
+    def ordering_fields(self):
+        return ["code", "name", "risk_score", "status_changed_at"] if self._internal() else ["code", "name"]
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "internal": self._internal()}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -97,13 +112,6 @@ class SupplierViewSet(
         if self.action in {"risk", "risk_override", "risk_override_clear", "risk_recompute"}:
             return queryset.select_related("risk_assessment__model")
         return queryset.prefetch_related("business_units")
-
-    def get_serializer_class(self):
-        if getattr(self, "swagger_fake_view", False):
-            return super().get_serializer_class()
-        if self.action in {"list", "retrieve"} and not self.request.user.has_perm(VIEW_SUPPLIER):
-            return SupplierContactViewSerializer
-        return super().get_serializer_class()
 
     def perform_create(self, serializer):
         owner = {}
@@ -144,7 +152,9 @@ class SupplierViewSet(
         request=TransitionRequestSerializer,
         responses={
             200: TransitionResultSerializer,
-            400: OpenApiResponse(description="Invalid status or missing reason; the field is named."),
+            400: OpenApiResponse(
+                InvalidInputSerializer, description="Invalid status or missing reason; the field is named."
+            ),
             403: FORBIDDEN,
             404: NOT_FOUND,
             409: OpenApiResponse(TransitionRefusedSerializer, description="The step is not allowed now."),
@@ -194,7 +204,9 @@ class SupplierViewSet(
         request=RiskOverrideRequestSerializer,
         responses={
             200: RiskSerializer,
-            400: OpenApiResponse(description="Missing reason or unknown level; the field is named."),
+            400: OpenApiResponse(
+                InvalidInputSerializer, description="Missing reason or unknown level; the field is named."
+            ),
             403: FORBIDDEN,
             404: NOT_FOUND,
         },

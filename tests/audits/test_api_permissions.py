@@ -11,10 +11,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audits import services
-from audits.models import Audit, Evidence
+from audits.models import Audit, AuditAgency, Auditor, ClosureVerification, Evidence, Finding
 from suppliers import roles
 from tests.factories import (
     AuditFactory,
@@ -290,3 +291,192 @@ def test_anonymous_callers_are_refused():
     client = APIClient()
     assert client.get(reverse("api:audit-list")).status_code == 401
     assert client.get(reverse("api:finding-list")).status_code == 401
+
+
+# --- the auditor's notes are theirs and the company's ------------------------------------------------------
+
+
+def test_a_supplier_contact_never_gets_the_auditors_evidence_notes(world):
+    finding = world.mine.finding
+    Finding.objects.filter(pk=finding.pk).update(evidence_notes="Worker W-17 said overtime is unpaid.")
+    routes = [
+        reverse("api:finding-list"),
+        reverse("api:finding-detail", kwargs={"pk": finding.pk}),
+        reverse("api:audit-findings", kwargs={"pk": finding.audit_id}),
+    ]
+    for path in routes:
+        contact = client_for(world.users["contact"]).get(path)
+        assert contact.status_code == 200
+        assert "W-17" not in contact.content.decode(), path
+        for role in ("esg", "procurement", "auditor"):
+            assert (
+                "Worker W-17 said overtime is unpaid."
+                in client_for(world.users[role]).get(path).json().__str__()
+            )
+
+    row = client_for(world.users["contact"]).get(routes[1]).json()
+    assert "evidence_notes" not in row and row["description"] == finding.description
+
+
+# --- auditors of an inactive agency, or with an inactive login, are nobody ----------------------------------
+
+
+def fresh_client(user) -> APIClient:
+    """A client authenticating a fresh copy of the user, as each real request does."""
+    return client_for(type(user).objects.get(pk=user.pk))
+
+
+@pytest.mark.parametrize("endpoint", OBJECT_CALLS)
+def test_an_auditor_of_an_inactive_agency_reaches_nothing(world, endpoint):
+    AuditAgency.objects.filter(pk=world.mine.audit.agency_id).update(active=False)
+    call, _ = MATRIX[endpoint]
+    response = call.send(fresh_client(world.users["auditor"]), world.mine)
+    assert response.status_code == 404, response.content
+
+
+def test_an_auditor_of_an_inactive_agency_lists_nothing(world):
+    auditor = world.users["auditor"]
+    before = fresh_client(auditor).get(reverse("api:audit-list")).json()["results"]
+    AuditAgency.objects.filter(pk=world.mine.audit.agency_id).update(active=False)
+    client = fresh_client(auditor)
+
+    assert [row["id"] for row in before] == [world.mine.audit.pk]
+    for route in ("audit-list", "finding-list", "extension-list"):
+        response = client.get(reverse(f"api:{route}"))
+        assert (response.status_code, response.json()["results"]) == (200, [])
+
+
+def test_a_deactivated_auditor_login_is_refused(world):
+    auditor = world.users["auditor"]
+    token = Token.objects.create(user=auditor)
+    type(auditor).objects.filter(pk=auditor.pk).update(is_active=False)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    assert client.get(reverse("api:audit-list")).status_code == 401
+    assert Auditor.objects.active().filter(user=auditor).count() == 0
+
+
+# --- closure verification: who records which method --------------------------------------------------------
+
+
+@pytest.fixture
+def implemented(world):
+    """The finding of agency A at supplier X with its CAP carried out, and a follow-up audit of X by agency A
+    (``follow_up``) and one by agency B (``other_agency``)."""
+    finding, contact = world.mine.finding, world.users["contact"]
+    services.cap_submit(
+        finding=finding,
+        by=contact,
+        **{**cap_plan(world.mine), "planned_completion": finding.rectification_due},
+    )
+    services.cap_review(finding=finding, by=world.users["esg"], approve=True)
+    services.evidence_attach(
+        finding=finding,
+        by=contact,
+        purpose=Evidence.Purpose.RECTIFICATION,
+        upload=SimpleUploadedFile("fix.pdf", PDF, content_type="application/pdf"),
+    )
+    services.cap_implement(finding=finding, by=contact)
+    supplier, agency = finding.audit.supplier, finding.audit.agency
+    return SimpleNamespace(
+        finding=finding,
+        follow_up=AuditFactory(supplier=supplier, agency=agency, type=Audit.Type.FOLLOW_UP),
+        other_agency=AuditFactory(
+            supplier=supplier, agency=world.theirs.audit.agency, type=Audit.Type.FOLLOW_UP
+        ),
+        other_supplier=AuditFactory(
+            supplier=world.theirs.audit.supplier, agency=agency, type=Audit.Type.FOLLOW_UP
+        ),
+    )
+
+
+def verify(world, role, finding, **data):
+    return client_for(world.users[role]).post(
+        reverse("api:finding-verify", kwargs={"pk": finding.pk}), data, format="json"
+    )
+
+
+def test_the_agencys_auditor_records_a_follow_up_verification(world, implemented):
+    response = verify(
+        world,
+        "auditor",
+        implemented.finding,
+        method="follow_up_audit",
+        follow_up_audit=implemented.follow_up.pk,
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["verification"] == {
+        **response.json()["verification"],
+        "method": "follow_up_audit",
+        "follow_up_audit": implemented.follow_up.pk,
+        "verified_by": world.users["auditor"].email,
+    }
+    assert response.json()["closed_on"] is not None
+    assert response.json()["evidence_notes"] == ""  # the auditor gets their notes back
+
+
+def test_an_auditor_may_not_record_a_desk_review(world, implemented):
+    response = verify(world, "auditor", implemented.finding, method="desk_review")
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "Auditors verify a closure by follow-up audit; a desk review is for ESG managers."
+    }
+    assert not ClosureVerification.objects.exists()
+
+
+def test_an_auditor_names_only_their_agencys_audits(world, implemented):
+    other = implemented.other_agency.pk
+    response = verify(world, "auditor", implemented.finding, method="follow_up_audit", follow_up_audit=other)
+
+    assert response.status_code == 400
+    assert response.json() == {"follow_up_audit": [f"No audit you can see has the id {other}."]}
+    assert not ClosureVerification.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["desk_review", "follow_up_audit"])
+def test_the_esg_manager_records_either_method(world, implemented, method):
+    data = {"method": method}
+    if method == "follow_up_audit":
+        data["follow_up_audit"] = implemented.other_agency.pk  # any agency's follow-up of the supplier
+    response = verify(world, "esg", implemented.finding, **data)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["verification"]["method"] == method
+    assert response.json()["verification"]["verified_by"] == world.users["esg"].email
+
+
+def test_a_follow_up_audit_of_another_supplier_is_refused(world, implemented):
+    other = implemented.other_supplier
+    response = verify(
+        world, "auditor", implemented.finding, method="follow_up_audit", follow_up_audit=other.pk
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"Audit {other.reference} is not an audit of {implemented.finding.audit.supplier.code}.",
+        "field": "follow_up_audit",
+    }
+
+
+@pytest.mark.parametrize(("role", "status"), [("procurement", 403), ("contact", 403), ("outsider", 404)])
+@pytest.mark.parametrize("method", ["desk_review", "follow_up_audit"])
+def test_other_roles_record_no_verification(world, implemented, role, status, method):
+    response = verify(
+        world, role, implemented.finding, method=method, follow_up_audit=implemented.follow_up.pk
+    )
+    assert response.status_code == status
+    assert not ClosureVerification.objects.exists()
+
+
+def test_an_auditor_of_an_inactive_agency_records_no_verification(world, implemented):
+    AuditAgency.objects.filter(pk=implemented.follow_up.agency_id).update(active=False)
+    response = fresh_client(world.users["auditor"]).post(
+        reverse("api:finding-verify", kwargs={"pk": implemented.finding.pk}),
+        {"method": "follow_up_audit", "follow_up_audit": implemented.follow_up.pk},
+        format="json",
+    )
+    assert response.status_code == 404
+    assert not ClosureVerification.objects.exists()

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -591,3 +591,127 @@ def test_list_query_count_does_not_grow_with_rows(
         response = client.get(LIST, {"page_size": 100})
     assert response.status_code == 200
     assert len(response.json()["results"]) == rows + 1
+
+
+# --- what a supplier contact sees ---------------------------------------------------------------------------
+
+INTERNAL_FIELDS = {
+    "buyer",
+    "buyer_email",
+    "annual_spend",
+    "currency",
+    "strategic",
+    "risk_level",
+    "risk_score",
+    "risk_override",
+}
+
+
+@pytest.fixture
+def rated_supplier(contact_of_x, procurement_user):
+    x = Supplier.objects.get(code="X-OWN")
+    Supplier.objects.filter(pk=x.pk).update(
+        buyer=procurement_user,
+        annual_spend=Decimal("2500000"),
+        currency="USD",
+        strategic=True,
+        risk_level="high",
+        risk_score=Decimal("77"),
+    )
+    return x
+
+
+def test_supplier_contact_gets_no_internal_field_in_list_or_detail(rated_supplier, contact_of_x):
+    client = logged_in(contact_of_x)
+    row = client.get(LIST).json()["results"][0]
+    one = client.get(detail(rated_supplier)).json()
+
+    for body in (row, one):
+        assert body["code"] == "X-OWN" and body["status"] == "candidate"
+        assert not INTERNAL_FIELDS & body.keys()
+        assert set(body["links"]) == {"self", "admission_check"}
+    text = client.get(detail(rated_supplier)).content.decode()
+    assert "buyer@example.com" not in text and "2500000" not in text and "77.00" not in text
+
+
+def test_register_staff_get_the_internal_fields(rated_supplier, procurement_user):
+    body = logged_in(procurement_user).get(detail(rated_supplier)).json()
+    assert body.keys() >= INTERNAL_FIELDS
+    assert (body["risk_level"], body["risk_score"], body["buyer_email"]) == (
+        "high",
+        "77.00",
+        "buyer@example.com",
+    )
+    assert (body["annual_spend"], body["currency"], body["strategic"]) == ("2500000.00", "USD", True)
+    assert set(body["links"]) == {"self", "admission_check", "transition", "transitions", "risk"}
+
+
+@pytest.mark.parametrize("query", ["risk_level=low", "risk_level=high", "buyer=999", "mine=true"])
+def test_supplier_contact_cannot_filter_by_internal_fields(rated_supplier, contact_of_x, query):
+    """An internal filter would tell the value by answering empty or not: for a contact it is ignored."""
+    assert codes(logged_in(contact_of_x).get(f"{LIST}?{query}")) == ["X-OWN"]
+
+
+def test_schema_documents_internal_supplier_fields_as_optional(esg_manager):
+    schema = logged_in(esg_manager).get(reverse("schema"), {"format": "json"}).json()
+    supplier = schema["components"]["schemas"]["Supplier"]
+    assert supplier["properties"].keys() >= INTERNAL_FIELDS
+    assert not INTERNAL_FIELDS & set(supplier["required"])
+    assert {"code", "name", "status"} <= set(supplier["required"])
+    for name in INTERNAL_FIELDS:
+        assert "absent for supplier contacts" in supplier["properties"][name]["description"]
+
+
+# --- the buyer is procurement staff -------------------------------------------------------------------------
+
+
+def test_a_supplier_contact_cannot_be_made_a_buyer(two_suppliers, contact_of_x, procurement_user):
+    y = two_suppliers[1]
+    response = logged_in(procurement_user).patch(detail(y), {"buyer": contact_of_x.pk}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "buyer": [f"User {contact_of_x.pk} is not an active staff user in the Procurement role."]
+    }
+    y.refresh_from_db()
+    assert y.buyer is None
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        {"is_staff": False, "role": "Procurement"},  # in the group but not staff
+        {"is_staff": True},  # staff outside the group
+        {"is_active": False, "role": "Procurement"},  # left the company
+    ],
+    ids=["not-staff", "not-procurement", "inactive"],
+)
+def test_only_active_procurement_staff_can_be_a_buyer(procurement_user, who):
+    user = UserFactory(username="candidate-buyer", **{k: v for k, v in who.items() if k != "role"})
+    if "role" in who:
+        user.groups.add(Group.objects.get(name=who["role"]))
+    payload = {"code": "NEW-B", "name": "New", "category": "production", "country": "CN", "buyer": user.pk}
+
+    response = logged_in(procurement_user).post(LIST, payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["buyer"] == [
+        f"User {user.pk} is not an active staff user in the Procurement role."
+    ]
+    assert not Supplier.objects.filter(code="NEW-B").exists()
+
+
+def test_procurement_staff_can_be_named_buyer(procurement_user, esg_manager):
+    colleague = UserFactory(username="colleague", role="Procurement")
+    payload = {
+        "code": "NEW-C",
+        "name": "New",
+        "category": "production",
+        "country": "CN",
+        "buyer": colleague.pk,
+    }
+
+    response = logged_in(esg_manager).post(LIST, payload, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["buyer_email"] == "colleague@example.com"
