@@ -16,21 +16,15 @@ the field. Existing suppliers keep their status and risk; new ones start as cand
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import datetime as dt
 import functools
-import io
 import os
 import re
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import openpyxl
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -40,7 +34,9 @@ from django.utils import timezone
 from django_countries import countries
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .models import BusinessUnit, Commodity, Supplier
+from common.workbooks import WorkbookRejected, read_table
+
+from .models import BusinessUnit, Commodity, Supplier, eligible_buyers
 from .tasks import schedule_risk_refresh
 
 COLUMNS = (
@@ -140,19 +136,28 @@ class ImportResult:
 
 def import_suppliers(*, fileobj, filename: str, by=None) -> ImportResult:
     """Check every row of the file; when none has an error, create and update the suppliers in one
-    transaction and schedule their risk reassessment. Raises ``ImportFileError`` for an unreadable file."""
-    data = _read_bytes(fileobj, filename)
-    table = _read_table(data, filename)
+    transaction and schedule their risk reassessment. Raises ``ImportFileError`` for an unreadable file
+    (including one over the size or row limits of ``common.workbooks.read_table``)."""
     errors: list[RowError] = []
-    columns = _header_columns(table[0] if table else [], errors)
-    if errors:
-        return ImportResult(filename=filename, created=0, updated=0, errors=errors)
-
-    rows = [
-        row
-        for number, cells in enumerate(table[1:], start=2)
-        if (row := _parse_row(number, cells, columns, errors)) is not None
-    ]
+    rows: list[_Row] = []
+    columns: list[str] | None = None
+    table = None
+    try:
+        table = read_table(fileobj, filename=filename, sheets=(SHEET_NAME,))
+        for number, cells in table.rows:
+            if columns is None:
+                columns = _header_columns(cells if number == 1 else [], errors)
+                if errors:
+                    table.rows.close()
+                    return ImportResult(filename=filename, created=0, updated=0, errors=errors)
+                if number == 1:
+                    continue
+            if (row := _parse_row(number, cells, columns, errors)) is not None:
+                rows.append(row)
+    except WorkbookRejected as exc:
+        raise ImportFileError(exc.reason, filename=filename, sheet=exc.sheet) from exc
+    if columns is None:
+        raise ImportFileError("the sheet is empty", filename=filename, sheet=table.sheet or None)
     present = {column for column in columns if column}
     plan = _Plan(rows=rows, present=present, errors=errors)
     plan.check_duplicates()
@@ -164,104 +169,6 @@ def import_suppliers(*, fileobj, filename: str, by=None) -> ImportResult:
 
 
 # --- Reading the file -------------------------------------------------------------------------------------
-
-
-def _size_text(size: int) -> str:
-    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= factor:
-            return f"{size / factor:g} {unit}"
-    return f"{size} bytes"
-
-
-def _read_bytes(fileobj, filename: str) -> bytes:
-    limit = settings.UPLOAD_MAX_BYTES
-    too_large = f"the file is larger than the upload limit of {_size_text(limit)}"
-    size = getattr(fileobj, "size", None)
-    if isinstance(size, int) and size > limit:
-        raise ImportFileError(too_large, filename=filename)
-    if hasattr(fileobj, "seek"):
-        with contextlib.suppress(OSError, ValueError):
-            fileobj.seek(0)
-    data = fileobj.read(limit + 1)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if len(data) > limit:
-        raise ImportFileError(too_large, filename=filename)
-    if not data.strip():
-        raise ImportFileError("the file is empty", filename=filename)
-    return data
-
-
-def _read_table(data: bytes, filename: str) -> list[list[Any]]:
-    extension = os.path.splitext(filename)[1].lower()
-    is_zip = data.startswith(b"PK\x03\x04")
-    if extension == ".xlsx":
-        if not is_zip:
-            raise ImportFileError(
-                "this is not an Excel workbook (.xlsx); the content is not a workbook", filename=filename
-            )
-        return _read_xlsx(data, filename)
-    if extension == ".csv":
-        if is_zip:
-            raise ImportFileError(
-                "this is not a CSV text file; it looks like a workbook, name it .xlsx", filename=filename
-            )
-        return _read_csv(data, filename)
-    raise ImportFileError("unsupported file type; upload a .csv or .xlsx file", filename=filename)
-
-
-def _read_csv(data: bytes, filename: str) -> list[list[Any]]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError("this is UTF-16 text; save the file as 'CSV UTF-8'", filename=filename)
-    if b"\x00" in data:
-        raise ImportFileError("this is not a CSV text file (it contains binary data)", filename=filename)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(
-            f"this is not UTF-8 text (first bad byte on line {line}); save the file as 'CSV UTF-8'",
-            filename=filename,
-        ) from exc
-    if any(ord(char) < 32 and char not in "\t\r\n" for char in text[:4096]):
-        raise ImportFileError(
-            "this is not a CSV text file (it contains control characters)", filename=filename
-        )
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    try:
-        return [list(record) for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    except csv.Error as exc:
-        raise ImportFileError(f"cannot read the CSV text: {exc}", filename=filename) from exc
-
-
-def _read_xlsx(data: bytes, filename: str) -> list[list[Any]]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:
-            raise ImportFileError(
-                f"the workbook is damaged or not an .xlsx file ({type(exc).__name__})", filename=filename
-            ) from exc
-        try:
-            sheets = workbook.worksheets
-            if not sheets:
-                raise ImportFileError("the workbook has no worksheet", filename=filename)
-            sheet = next((ws for ws in sheets if ws.title.strip().lower() == SHEET_NAME.lower()), sheets[0])
-            try:
-                table = [list(values) for values in sheet.iter_rows(values_only=True)]
-            except Exception as exc:
-                raise ImportFileError(
-                    f"the sheet is damaged and cannot be read ({type(exc).__name__})",
-                    filename=filename,
-                    sheet=sheet.title,
-                ) from exc
-            if not any(_text(value) for row in table for value in row):
-                raise ImportFileError("the sheet is empty", filename=filename, sheet=sheet.title)
-            return table
-        finally:
-            workbook.close()
 
 
 def _text(value: Any) -> str:
@@ -531,7 +438,10 @@ class _Plan:
                 buyer = self.buyers.get(row.buyer_email.lower())
                 if buyer is None:
                     self.fail(
-                        row, "buyer_email", f"no active user has the e-mail address {row.buyer_email!r}"
+                        row,
+                        "buyer_email",
+                        f"no active staff user in the Procurement role has the e-mail address "
+                        f"{row.buyer_email!r}",
                     )
                 elif buyer is _AMBIGUOUS:
                     self.fail(
@@ -542,13 +452,11 @@ class _Plan:
         self._check_demoted_parents()
 
     def _lookup_buyers(self, emails: set[str]) -> dict[str, Any]:
-        user_model = get_user_model()
-        email_field = user_model.get_email_field_name()
+        """Users who may be a buyer (``suppliers.models.eligible_buyers``) by e-mail, case-insensitively."""
+        email_field = get_user_model().get_email_field_name()
         found: dict[str, Any] = {}
         for chunk in _chunks(sorted(emails), LOOKUP_CHUNK):
-            queryset = user_model.objects.annotate(email_lc=Lower(email_field)).filter(
-                email_lc__in=chunk, is_active=True
-            )
+            queryset = eligible_buyers().annotate(email_lc=Lower(email_field)).filter(email_lc__in=chunk)
             for user in queryset:
                 found[user.email_lc] = _AMBIGUOUS if user.email_lc in found else user
         return found

@@ -646,12 +646,12 @@ def test_an_upload_over_the_size_limit_is_refused_with_the_limit(client, procure
 
 
 def test_an_unreadable_file_is_reported_by_name(client, procurement_user):
-    upload = SimpleUploadedFile("suppliers.xlsx", b"this is not a workbook")
+    upload = SimpleUploadedFile("suppliers.xlsx", b"PK\x03\x04 cut off halfway through the download")
 
     response = logged_in(client, procurement_user).post(IMPORT, {"file": upload})
 
     assert response.status_code == 200
-    assert "suppliers.xlsx: this is not an Excel workbook" in response.content.decode()
+    assert "suppliers.xlsx: is damaged or truncated" in response.content.decode()
 
 
 def test_only_users_allowed_to_import_see_the_upload_page(client):

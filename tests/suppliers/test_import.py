@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
+from suppliers import roles
 from suppliers.importing import COLUMNS, ImportFileError, import_suppliers
 from suppliers.models import RiskLevel, Supplier
 from tests.factories import SupplierFactory, UserFactory
@@ -55,7 +56,9 @@ def run(path, *, by=None):
 
 @pytest.fixture
 def buyer(db):
-    return UserFactory(username="buyer", email="li.wei@example.com", password=None)  # no slow hashing
+    return UserFactory(
+        username="buyer", email="li.wei@example.com", password=None, role=roles.PROCUREMENT
+    )  # no slow hashing
 
 
 def test_good_csv_creates_suppliers_with_business_units_parent_buyer_and_spend(tmp_path, buyer):
@@ -419,7 +422,8 @@ def test_unknown_business_unit_commodity_buyer_and_country_are_named(tmp_path, b
         "use an ISO 3166 code such as CN or the English name",
         "row 2, column business_units: unknown business unit 'Spaceships'; use its code or name",
         "row 2, column commodity: unknown commodity 'Unobtainium'; use its code or name",
-        "row 2, column buyer_email: no active user has the e-mail address 'nobody@example.com'",
+        "row 2, column buyer_email: no active staff user in the Procurement role has the e-mail address "
+        "'nobody@example.com'",
     ]
     assert not Supplier.objects.exists()
 
@@ -458,13 +462,20 @@ def test_file_without_header_row_says_so(tmp_path):
     ]
 
 
+def test_the_content_not_the_name_tells_a_workbook_from_csv(tmp_path, db):
+    workbook = write_xlsx(tmp_path, [row("WB-1", "Named as CSV")], name="export.csv")
+    text = write_csv(tmp_path, [row("TX-1", "Named as workbook")], name="export.xlsx")
+
+    assert run(workbook).ok and run(text).ok
+    assert set(Supplier.objects.values_list("code", flat=True)) >= {"WB-1", "TX-1"}
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("suppliers.xlsx", b"PK\x03\x04 this zip is broken", "the workbook is damaged or not an .xlsx file"),
-        ("suppliers.xlsx", b"code,name\nS1,One\n", "this is not an Excel workbook (.xlsx)"),
+        ("suppliers.xlsx", b"PK\x03\x04 this zip is broken", "is damaged or truncated (its zip directory is"),
         ("suppliers.csv", bytes(range(256)) * 4, "this is not a CSV text file (it contains binary data)"),
-        ("suppliers.csv", "code,name\nS1,Caf\xe9\n".encode("latin-1"), "this is not UTF-8 text"),
+        ("suppliers.csv", "code,name\nS1,Caf\xe9\n".encode("latin-1"), "this is not UTF-8 or GB18030 text"),
         (
             "suppliers.csv",
             "code,name\nS1,One\n".encode("utf-16"),
@@ -472,7 +483,11 @@ def test_file_without_header_row_says_so(tmp_path):
         ),
         ("suppliers.csv", b"", "the file is empty"),
         ("suppliers.csv", b"  \n\n", "the file is empty"),
-        ("suppliers.pdf", b"%PDF-1.7", "unsupported file type; upload a .csv or .xlsx file"),
+        (
+            "suppliers.csv",
+            b"%PDF-1.7\n%\xe2\xe3",
+            "its content is PDF, neither CSV text nor an Excel workbook",
+        ),
     ],
 )
 def test_unreadable_files_raise_a_clear_error_naming_the_file(tmp_path, name, content, message):
@@ -589,7 +604,7 @@ def test_command_imports_several_files_and_prints_each_and_the_total(tmp_path):
 def test_command_reports_unreadable_file_and_still_imports_the_good_one(tmp_path):
     good = write_csv(tmp_path, [row("S1", "One")], name="good.csv")
     bad = tmp_path / "bad.xlsx"
-    bad.write_bytes(b"not a workbook")
+    bad.write_bytes(b"PK\x03\x04 cut off in the middle of the download")
     out = io.StringIO()
 
     with pytest.raises(CommandError):
@@ -598,7 +613,7 @@ def test_command_reports_unreadable_file_and_still_imports_the_good_one(tmp_path
     lines = out.getvalue().splitlines()
     assert lines[-1] == "created 1, updated 0, errors 1"
     assert f"{bad}: created 0, updated 0, errors 1" in lines
-    assert any(line.startswith(f"{bad}: this is not an Excel workbook") for line in lines)
+    assert any(line.startswith(f"{bad}: is damaged or truncated") for line in lines)
     assert Supplier.objects.filter(code="S1").exists()
 
 
@@ -652,3 +667,118 @@ def test_query_count_does_not_grow_with_the_number_of_rows(
     with django_assert_max_num_queries(MAX_IMPORT_QUERIES):
         assert run(path).summary == f"created 0, updated {count - count // 10}, errors 0"
     assert Supplier.objects.filter(business_units__code="wearables").count() == count - count // 10
+
+
+# --- Hostile and unusual files: refused fast and clearly, nothing written -----------------------------------
+
+
+def test_zip_bomb_is_refused_before_it_is_unpacked_and_nothing_is_written(tmp_path):
+    from tests.office_files import zip_bomb_xlsx
+
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(zip_bomb_xlsx(unpacked_mb=150, header=HEADER))
+
+    with pytest.raises(ImportFileError) as refused:
+        run(path)
+
+    assert str(refused.value) == (
+        "bomb.xlsx: is too large: xl/worksheets/sheet1.xml unpacks to 150 MB (the largest accepted is 100 MB)"
+    )
+    assert not Supplier.objects.exists()
+
+
+def test_command_reports_a_zip_bomb_in_one_line_and_exits_1(tmp_path):
+    from tests.office_files import zip_bomb_xlsx
+
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(zip_bomb_xlsx(unpacked_mb=150, header=HEADER))
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as failed:
+        call_command("import_suppliers", str(path), stdout=out)
+
+    assert failed.value.returncode == 1
+    assert out.getvalue().splitlines() == [
+        f"{path}: is too large: xl/worksheets/sheet1.xml unpacks to 150 MB (the largest accepted is 100 MB)",
+        "created 0, updated 0, errors 1",
+    ]
+
+
+def test_sheet_declaring_a_million_rows_is_refused_before_reading(tmp_path):
+    from tests.office_files import with_dimension
+
+    path = write_xlsx(tmp_path, [row("S1", "One")])
+    path.write_bytes(with_dimension(path.read_bytes(), "A1:L1000001"))
+
+    with pytest.raises(ImportFileError) as refused:
+        run(path)
+
+    assert str(refused.value) == (
+        "suppliers.xlsx, sheet 'Suppliers': has 1,000,001 rows; at most 200,000 are accepted "
+        "(split it into smaller files)"
+    )
+    assert not Supplier.objects.exists()
+
+
+def test_rows_over_the_limit_refuse_the_whole_file(tmp_path, settings):
+    settings.IMPORT_MAX_ROWS = 4
+    path = write_csv(tmp_path, [row(f"S{i}", f"Supplier {i}") for i in range(5)])
+
+    with pytest.raises(ImportFileError, match=r"^suppliers.csv: has 6 rows; at most 4 are accepted"):
+        run(path)
+    assert not Supplier.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            "encrypted_workbook",
+            "suppliers.xlsx: is password-protected (encrypted); remove the password",
+        ),
+        (
+            "old_xls",
+            "suppliers.xlsx: is an old Excel 97-2003 workbook (.xls); save it as an Excel Workbook (.xlsx)",
+        ),
+        ("macro", "suppliers.xlsx: is a macro-enabled workbook (.xlsm); save it as an Excel Workbook"),
+        ("truncated", "suppliers.xlsx: is damaged or truncated (its zip directory is missing)"),
+    ],
+)
+def test_workbooks_that_cannot_be_read_are_named_for_what_they_are(tmp_path, build, message):
+    from tests import office_files
+
+    path = write_xlsx(tmp_path, [row("S1", "One")])
+    data = path.read_bytes()
+    content = {
+        "macro": lambda: office_files.macro_enabled(data),
+        "truncated": lambda: data[: len(data) // 2],
+    }.get(build) or getattr(office_files, build)
+    path.write_bytes(content())
+
+    with pytest.raises(ImportFileError) as refused:
+        run(path)
+
+    assert str(refused.value).startswith(message)
+    assert not Supplier.objects.exists()
+
+
+def test_csv_saved_by_chinese_excel_in_gb18030_keeps_the_chinese_names(tmp_path):
+    path = write_csv(
+        tmp_path,
+        [row("SZ-1", "深圳市精密电子有限公司", legal_name="深圳市精密电子有限公司（集团）")],
+        encoding="gb18030",
+    )
+
+    result = run(path)
+
+    assert result.summary == "created 1, updated 0, errors 0"
+    assert Supplier.objects.get(code="SZ-1").legal_name == "深圳市精密电子有限公司（集团）"
+
+
+def test_csv_in_utf8_with_a_byte_order_mark_reads_the_first_column(tmp_path):
+    path = write_csv(tmp_path, [row("BOM-1", "Müller GmbH", country="DE")], encoding="utf-8-sig")
+
+    result = run(path)
+
+    assert result.summary == "created 1, updated 0, errors 0"
+    assert Supplier.objects.get(code="BOM-1").name == "Müller GmbH"
