@@ -19,6 +19,17 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """The API throttles count in the cache (one per process in tests): each test starts with none counted.
+    (Login lockouts are counted in the database, which each test's transaction empties.)"""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Tests render pages without running collectstatic first."""
     settings.STORAGES = {
@@ -64,7 +75,40 @@ def pytest_configure(config):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    _restore_seeded_data(items)
+    _without_browser_if_no_chromium(config, items)
+
+
+def _without_browser_if_no_chromium(config, items) -> None:
+    """Without Chromium, a developer's ``make test`` runs everything else and says in one line how to get the
+    browser tests; in CI (``CI=true``) a missing browser is a failure, never a skip."""
+    from tests.browser.conftest import CHROMIUM
+
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    if not browser or os.access(CHROMIUM, os.X_OK):
+        return
+    message = (
+        f"{len(browser)} browser tests not run: Chromium is not installed at {CHROMIUM} "
+        "(apt-get install chromium)."
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        raise pytest.UsageError(f"CI: {message}")
+    items[:] = [item for item in items if not item.get_closest_marker("browser")]
+    config.hook.pytest_deselected(items=browser)
+    config.stash[_BROWSER_NOTE] = message
+
+
+_BROWSER_NOTE = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    note = config.stash.get(_BROWSER_NOTE, None)
+    if note:
+        terminalreporter.write_line(f"SKIPPED {note}", yellow=True)
+
+
+def _restore_seeded_data(items) -> None:
     """Transactional tests (live server, real worker) empty the tables when they end, which would also delete
     what the migrations seed (roles, provisions, the escalation ladder) for the tests after them: have every
     such test restore the database as it found it."""

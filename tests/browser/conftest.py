@@ -7,10 +7,14 @@ import pytest
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
+# Debian's Chromium (apt-get install chromium); Playwright cannot download its own browsers here.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
     return {
-        "executable_path": "/usr/bin/chromium",
+        "executable_path": CHROMIUM,
         "args": [
             "--no-sandbox",
             "--disable-gpu",
