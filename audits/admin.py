@@ -23,7 +23,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -601,7 +601,7 @@ class AuditAdmin(SimpleHistoryAdmin):
             return "No report yet."
         return format_html(
             '<a href="{}">Download</a> <span class="sha256">SHA-256 {}</span>',
-            reverse("admin:audits_audit_report", args=[obj.pk]),
+            obj.report.url,
             obj.report_sha256,
         )
 
@@ -627,7 +627,6 @@ class AuditAdmin(SimpleHistoryAdmin):
             path("<path:object_id>/accept/", view(self.accept_view), name="{}_{}_accept".format(*info)),
             path("<path:object_id>/return/", view(self.return_view), name="{}_{}_return".format(*info)),
             path("<path:object_id>/cancel/", view(self.cancel_view), name="{}_{}_cancel".format(*info)),
-            path("<path:object_id>/report/", view(self.report_view), name="{}_{}_report".format(*info)),
             *super().get_urls(),
         ]
 
@@ -743,14 +742,6 @@ class AuditAdmin(SimpleHistoryAdmin):
             here="Cancel audit",
             submit="Cancel audit",
             help_text="Kept with the audit.",
-        )
-
-    def report_view(self, request: HttpRequest, object_id: str) -> FileResponse:
-        audit = self._audit(request, object_id)
-        if not audit.report:
-            raise Http404(f"Audit {audit.reference} has no report file.")
-        return FileResponse(
-            audit.report.open("rb"), as_attachment=True, filename=audit.report.name.rsplit("/", 1)[-1]
         )
 
     def plan_view(self, request: HttpRequest) -> HttpResponse:
@@ -935,7 +926,7 @@ class ExtensionRequestInline(ReadOnlyInline):
 def evidence_link(evidence: Evidence) -> str:
     return format_html(
         '<a href="{}">{}</a>',
-        reverse("admin:audits_evidence_download", args=[evidence.pk]),
+        evidence.file.url,
         evidence.original_name,
     )
 
@@ -1364,20 +1355,3 @@ class EvidenceAdmin(ReadOnlyAdmin):
     @admin.display(description="size", ordering="size")
     def size_display(self, obj: Evidence) -> str:
         return filesizeformat(obj.size)
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/download/",
-                self.admin_site.admin_view(self.download_view),
-                name="audits_evidence_download",
-            ),
-            *super().get_urls(),
-        ]
-
-    def download_view(self, request: HttpRequest, object_id: str) -> FileResponse:
-        """Evidence is confidential: served to those who may view it, not from a public media URL."""
-        evidence = self.get_object(request, unquote(object_id))
-        if evidence is None or not self.has_view_permission(request, evidence):
-            raise Http404(f"No evidence with id {object_id}.")
-        return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name)

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common import files
 from suppliers.models import Supplier
 
 
@@ -62,12 +63,22 @@ class AuditAgency(models.Model):
         return self.name
 
 
+class AuditorQuerySet(models.QuerySet):
+    def active(self) -> AuditorQuerySet:
+        """Auditors who have access now: their login and their agency are active. Everything that
+        recognises an auditor (the API's scopes, ``for_agency_of``) goes through this, so that deactivating
+        an agency or a user cuts off access at once."""
+        return self.filter(agency__active=True, user__is_active=True)
+
+
 class Auditor(models.Model):
     """An auditor's login and the one agency they work for."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auditor")
     agency = models.ForeignKey(AuditAgency, on_delete=models.PROTECT, related_name="auditors")
     qualifications = models.CharField(max_length=255, blank=True)
+
+    objects = AuditorQuerySet.as_manager()
 
     class Meta:
         ordering = ["agency", "user__username"]
@@ -164,13 +175,14 @@ class AuditPolicy(models.Model):
 
 
 def audit_report_upload_to(instance: Audit, filename: str) -> str:
-    return f"audits/{instance.pk}/report/{filename}"
+    return f"audits/{instance.pk}/report/{files.random_name(filename)}"
 
 
 class AuditQuerySet(models.QuerySet):
     def for_agency_of(self, user) -> AuditQuerySet:
-        """Audits an auditor may see: those assigned to their agency (none for anyone else)."""
-        return self.filter(agency__auditors__user=user)
+        """Audits an auditor may see: those assigned to their agency while they and it are active (none for
+        anyone else)."""
+        return self.filter(agency__auditors__in=Auditor.objects.active().filter(user=user))
 
     def completed(self) -> AuditQuerySet:
         return self.filter(status__in=[Audit.Status.ACCEPTED, Audit.Status.CLOSED])
@@ -219,7 +231,12 @@ class Audit(models.Model):
         help_text="0–200, VAP style.",
     )
     performance_band = models.CharField(max_length=10, choices=PerformanceBand.choices, blank=True)
-    report = models.FileField(upload_to=audit_report_upload_to, blank=True, max_length=255)
+    report = files.PrivateFileField(
+        upload_to=audit_report_upload_to,
+        blank=True,
+        visible_to="audits.api.permissions.audits_visible_to",
+        download_name="report_download_name",
+    )
     report_sha256 = models.CharField(max_length=64, blank=True)
     summary = models.TextField(blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -268,6 +285,10 @@ class Audit(models.Model):
         return f"{self.reference} {self.supplier.code}" if self.supplier_id else self.reference
 
     @property
+    def report_download_name(self) -> str:
+        return f"{self.reference}-report"
+
+    @property
     def is_editable_by_auditor(self) -> bool:
         return self.status in (self.Status.PLANNED, self.Status.IN_PROGRESS)
 
@@ -293,7 +314,8 @@ class FindingQuerySet(models.QuerySet):
         return self.exclude(red_line="")
 
     def for_agency_of(self, user) -> FindingQuerySet:
-        return self.filter(audit__agency__auditors__user=user)
+        """Findings of the audits ``AuditQuerySet.for_agency_of`` gives the auditor."""
+        return self.filter(audit__agency__auditors__in=Auditor.objects.active().filter(user=user))
 
     def for_supplier_contact(self, user) -> FindingQuerySet:
         return self.filter(audit__supplier__contacts__user=user)
@@ -373,7 +395,7 @@ class Finding(models.Model):
 
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
-    return f"audits/findings/{instance.finding_id}/evidence/{filename}"
+    return f"audits/findings/{instance.finding_id}/evidence/{files.random_name(filename)}"
 
 
 class Evidence(models.Model):
@@ -386,7 +408,11 @@ class Evidence(models.Model):
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="evidence")
     purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.FINDING)
-    file = models.FileField(upload_to=evidence_upload_to, max_length=255)
+    file = files.PrivateFileField(
+        upload_to=evidence_upload_to,
+        visible_to="audits.api.permissions.all_evidence_visible_to",
+        download_name="original_name",
+    )
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()

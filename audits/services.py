@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from suppliers.files import DOCUMENTS, inspect_upload
+from common.files import DOCUMENTS, inspect_upload
 from suppliers.models import Supplier
 from suppliers.tasks import schedule_risk_refresh
 
@@ -176,7 +176,7 @@ def audit_start(*, audit: Audit, by, on: dt.date | None = None) -> Audit:
 def audit_attach_report(*, audit: Audit, upload, by) -> Audit:
     """Store the report file (PDF, DOCX, XLSX or image), checked by size and content before anything is
     saved. A replaced report file is removed once the new one is stored."""
-    info = inspect_upload(upload, allowed=DOCUMENTS)
+    info = inspect_upload(upload, accept=DOCUMENTS)
     with transaction.atomic():
         locked = _locked_audit(audit)
         _require_auditor_can_edit(locked)
@@ -387,7 +387,7 @@ def evidence_attach(
     *, finding: Finding, upload, by, purpose: str = Evidence.Purpose.FINDING, description: str = ""
 ) -> Evidence:
     """Attach a file to a finding after checking its size and content type; nothing is kept on failure."""
-    info = inspect_upload(upload, allowed=DOCUMENTS)
+    info = inspect_upload(upload, accept=DOCUMENTS)
     with transaction.atomic():
         locked = _locked_finding(finding)
         if purpose == Evidence.Purpose.FINDING:
@@ -529,6 +529,10 @@ def closure_verify(
         raise Invalid(f"'{method}' is not a verification method.", field="method")
     if method == ClosureVerification.Method.FOLLOW_UP_AUDIT and follow_up_audit is None:
         raise Invalid("Name the follow-up audit that verified the closure.", field="follow_up_audit")
+    if method == ClosureVerification.Method.FOLLOW_UP_AUDIT:
+        _check_follow_up_audit(follow_up_audit, finding=locked)
+    elif follow_up_audit is not None:
+        raise Invalid("A desk review names no follow-up audit.", field="follow_up_audit")
     now = timezone.now()
     on = on or timezone.localdate(now)
     verification = ClosureVerification.objects.create(
@@ -549,6 +553,21 @@ def closure_verify(
     _close_audit_if_done(locked.audit, by=by)
     schedule_risk_refresh([locked.audit.supplier_id])
     return verification
+
+
+def _check_follow_up_audit(audit: Audit, *, finding: Finding) -> None:
+    """A follow-up audit that verifies a closure is a later audit of the same supplier, not cancelled."""
+    if audit.supplier_id != finding.audit.supplier_id:
+        raise Invalid(
+            f"Audit {audit.reference} is not an audit of {finding.audit.supplier.code}.",
+            field="follow_up_audit",
+        )
+    if audit.pk == finding.audit_id:
+        raise Invalid(
+            f"Audit {audit.reference} raised the finding; name the follow-up audit.", field="follow_up_audit"
+        )
+    if audit.status == AuditStatus.CANCELLED:
+        raise Invalid(f"Audit {audit.reference} was cancelled.", field="follow_up_audit")
 
 
 @transaction.atomic

@@ -17,8 +17,8 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from common.admin import ExportMixin
+from common.files import UploadRejected
 from common.queries import count_per_row
-from suppliers.files import UploadRejected
 from suppliers.models import Supplier
 
 from . import exports as exported

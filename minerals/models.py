@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from common import files
 from suppliers.models import Supplier
 
 SMELTER_ID_PATTERN = r"^CID\d{6}$"
@@ -225,7 +226,7 @@ class MineralsPolicy(models.Model):
 
 
 def declaration_upload_to(instance: Declaration, filename: str) -> str:
-    return f"minerals/declarations/{instance.supplier_id}/{instance.year}/{filename}"
+    return f"minerals/declarations/{instance.supplier_id}/{instance.year}/{files.random_name(filename)}"
 
 
 class Declaration(models.Model):
@@ -243,7 +244,12 @@ class Declaration(models.Model):
     family = models.CharField(max_length=4, choices=Family.choices)
     template = models.CharField(max_length=10, help_text="Template named in the file (CMRT or EMRT).")
     version = models.CharField(max_length=10, blank=True)
-    file = models.FileField(upload_to=declaration_upload_to, max_length=255)
+    file = files.PrivateFileField(
+        upload_to=declaration_upload_to,
+        accept=files.DECLARATION,
+        visible_to="minerals.api.permissions.declarations_visible_to",
+        download_name="filename",
+    )
     filename = models.CharField(max_length=255, help_text="Name of the uploaded file.")
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.PositiveIntegerField(default=0)
@@ -339,7 +345,7 @@ class DeclaredSmelter(models.Model):
 
 
 def evidence_upload_to(instance: DueDiligenceAction, filename: str) -> str:
-    return f"minerals/due-diligence/{instance.supplier_id}/{filename}"
+    return f"minerals/due-diligence/{instance.supplier_id}/{files.random_name(filename)}"
 
 
 class DueDiligenceActionQuerySet(models.QuerySet):
@@ -387,7 +393,11 @@ class DueDiligenceAction(models.Model):
     closed_by_declaration = models.ForeignKey(
         Declaration, null=True, blank=True, on_delete=models.SET_NULL, related_name="closed_dd_actions"
     )
-    evidence = models.FileField(upload_to=evidence_upload_to, blank=True, max_length=255)
+    evidence = files.PrivateFileField(
+        upload_to=evidence_upload_to,
+        blank=True,
+        visible_to="minerals.api.permissions.due_diligence_visible_to",
+    )
     note = models.TextField(blank=True)
 
     history = HistoricalRecords()
@@ -422,7 +432,7 @@ class DueDiligenceAction(models.Model):
 
 
 def batch_upload_to(instance: ImportBatchFile, filename: str) -> str:
-    return f"minerals/batches/{instance.batch_id}/{filename}"
+    return f"minerals/batches/{instance.batch_id}/{files.random_name(filename)}"
 
 
 class ImportBatch(models.Model):
@@ -472,7 +482,13 @@ class ImportBatchFile(models.Model):
         FAILED = "failed", "Failed"
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="files")
-    file = models.FileField(upload_to=batch_upload_to, max_length=255)
+    # Checked when its import runs: a file that is not a declaration fails alone, not the whole batch.
+    file = files.PrivateFileField(
+        upload_to=batch_upload_to,
+        accept=None,
+        visible_to="minerals.api.permissions.batch_files_visible_to",
+        download_name="filename",
+    )
     filename = models.CharField(max_length=255)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

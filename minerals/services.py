@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from suppliers.files import XLSX, UploadRejected, inspect_upload
+from common.files import DECLARATION, UploadRejected, inspect_upload
 from suppliers.models import Supplier
 
 from .models import (
@@ -54,7 +54,6 @@ from .smelter_import import country_code
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 500
-ONLY_XLSX = frozenset({XLSX})
 BATCH_CLAIM_LEASE = dt.timedelta(minutes=15)  # a file "importing" longer than this was a crashed worker's
 MAX_ZIP_FILES = 2000
 
@@ -130,7 +129,7 @@ def declaration_import(
     Raises ``UploadRejected`` (too large, not XLSX), ``DeclarationUnreadable`` (not a readable CMRT/EMRT) or
     ``Invalid``; then nothing is saved."""
     _check_year(year)
-    info = inspect_upload(upload, allowed=ONLY_XLSX)
+    info = inspect_upload(upload, accept=DECLARATION)
     cmrt = _parser()
     try:
         parsed = cmrt.parse_workbook(

@@ -11,13 +11,18 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
+
+from common import files
+
+from . import roles
 
 score_validators = [MinValueValidator(0), MaxValueValidator(100)]
 currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 currency code, e.g. USD.")
@@ -97,6 +102,23 @@ class CountryRisk(models.Model):
         return f"{self.country.name}: {self.score}"
 
 
+# Who may be a supplier's responsible buyer (and so receive its reminders): an active staff user in the
+# Procurement role. The one rule: the buyer field's choices and validation, the API, the importer and the
+# reminders' recipients all read it (``eligible_buyers``).
+ELIGIBLE_BUYER = Q(is_active=True, is_staff=True, groups__name=roles.PROCUREMENT)
+BUYER_NOT_ELIGIBLE = "User %(value)s is not an active staff user in the Procurement role."
+
+
+def eligible_buyers() -> QuerySet:
+    """Users who may be a supplier's buyer (``ELIGIBLE_BUYER``)."""
+    return get_user_model().objects.filter(ELIGIBLE_BUYER)
+
+
+def buyer_not_eligible_message(user) -> str:
+    """The field error for a buyer who is not (or no longer) eligible, naming them."""
+    return f"{user.get_username()} is not an active staff user in the Procurement role."
+
+
 class SupplierQuerySet(models.QuerySet):
     def with_region(self) -> SupplierQuerySet:
         return self.annotate(
@@ -168,6 +190,9 @@ class Supplier(models.Model):
         on_delete=models.SET_NULL,
         related_name="bought_suppliers",
         verbose_name="responsible buyer",
+        limit_choices_to=ELIGIBLE_BUYER,
+        error_messages={"invalid": BUYER_NOT_ELIGIBLE},
+        help_text="An active staff user in the Procurement role.",
     )
     annual_spend = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
@@ -276,11 +301,11 @@ class Contact(models.Model):
 
 
 def agreement_upload_to(instance: Agreement, filename: str) -> str:
-    return f"suppliers/{instance.supplier_id}/agreements/{filename}"
+    return f"suppliers/{instance.supplier_id}/agreements/{files.random_name(filename)}"
 
 
 def assessment_upload_to(instance: ExternalAssessment, filename: str) -> str:
-    return f"suppliers/{instance.supplier_id}/assessments/{filename}"
+    return f"suppliers/{instance.supplier_id}/assessments/{files.random_name(filename)}"
 
 
 class Agreement(models.Model):
@@ -296,7 +321,12 @@ class Agreement(models.Model):
     )
     signed_by = models.CharField(max_length=150, blank=True, help_text="Name and title of the signatory.")
     expires_on = models.DateField(null=True, blank=True)
-    file = models.FileField(upload_to=agreement_upload_to, blank=True, max_length=255)
+    file = files.PrivateFileField(
+        upload_to=agreement_upload_to,
+        blank=True,
+        visible_to="suppliers.api.permissions.suppliers_visible_to",
+        through="supplier",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -344,7 +374,12 @@ class ExternalAssessment(models.Model):
     assessed_on = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
     reference = models.CharField(max_length=100, blank=True)
-    file = models.FileField(upload_to=assessment_upload_to, blank=True, max_length=255)
+    file = files.PrivateFileField(
+        upload_to=assessment_upload_to,
+        blank=True,
+        visible_to="suppliers.api.permissions.suppliers_visible_to",
+        through="supplier",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,7 +2,9 @@
 
 Scope (objects outside it are absent from the queryset, so they answer 404, never 403):
 - ESG managers and procurement (``audits.view_audit``): every audit and finding; procurement only reads.
-- An auditor (a user with an ``audits.Auditor`` row): the audits assigned to their agency, and their findings.
+- An auditor (a user with an ``audits.Auditor`` row) while they and their agency are active
+  (``Auditor.objects.active()``): the audits assigned to their agency, and their findings. An auditor of an
+  inactive agency, or whose login is inactive, is nobody: 404 for every object, empty lists.
 - A supplier contact (in the "Supplier contact" group and linked by ``suppliers.Contact.user``): the findings
   of their own supplier's audits once the report is accepted (accepted or closed), and those audits,
   read-only. Of a finding's evidence they see what the supplier side added (rectification and progress
@@ -13,6 +15,15 @@ Within scope, writes need the right role (403 otherwise): the agency's auditors 
 score, findings, evidence, report, submission); supplier contacts carry out the corrective action (CAP,
 progress, extension requests, rectification evidence); ESG managers decide (accept or return reports,
 review CAPs, verify closures, decide extensions), each decision behind its Django permission.
+
+Closure verification (``verification_methods``, the one rule): an ESG manager
+(``audits.add_closureverification``) records a desk review of the evidence or a follow-up audit; an auditor of
+the agency assigned to the finding's audit records a follow-up audit only, naming one of their agency's audits
+of the supplier. A desk review is the company's judgement of the supplier's evidence, not the agency's.
+
+What auditors and the company's staff see of a finding that a supplier contact does not: the auditor's
+``evidence_notes`` (``sees_audit_internals``, used by the serializers' internal fields and by the evidence
+lists above).
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from audits.models import Audit, Auditor, Evidence, ExtensionRequest, Finding
+from audits.models import Audit, Auditor, ClosureVerification, Evidence, ExtensionRequest, Finding
 from suppliers import roles
 
 VIEW_ALL = "audits.view_audit"
@@ -34,14 +45,25 @@ ISSUED = (Audit.Status.ACCEPTED, Audit.Status.CLOSED)
 SUPPLIER_EVIDENCE = (Evidence.Purpose.RECTIFICATION, Evidence.Purpose.PROGRESS)
 
 
+_UNREAD = object()
+
+
 def auditor_of(user) -> Auditor | None:
-    """The user's auditor record (their agency), or None."""
+    """The user's auditor record (their agency) if it gives access now (``Auditor.objects.active()``), else
+    None. Read once per user object, i.e. once per request."""
     if not user.is_authenticated:
         return None
-    try:
-        return user.auditor
-    except Auditor.DoesNotExist:
-        return None
+    auditor = getattr(user, "_active_auditor", _UNREAD)
+    if auditor is _UNREAD:
+        auditor = Auditor.objects.active().select_related("agency").filter(user=user).first()
+        user._active_auditor = auditor
+    return auditor
+
+
+def sees_audit_internals(user) -> bool:
+    """The company's audit readers and active auditors see the auditor's evidence and notes; supplier contacts
+    do not (interview notes and photos may identify workers)."""
+    return user.is_authenticated and (user.has_perm(VIEW_ALL) or auditor_of(user) is not None)
 
 
 def is_supplier_contact(user) -> bool:
@@ -78,33 +100,46 @@ def extensions_visible_to(*, user) -> QuerySet[ExtensionRequest]:
     return ExtensionRequest.objects.filter(finding__in=findings_visible_to(user=user))
 
 
-def evidence_visible_to(*, user, finding: Finding) -> QuerySet[Evidence]:
-    evidence = finding.evidence.all()
-    if user.has_perm(VIEW_ALL) or auditor_of(user) is not None:
+def _only_supplier_evidence(user, evidence: QuerySet[Evidence]) -> QuerySet[Evidence]:
+    """Of evidence in scope, a supplier contact sees what the supplier side added; the auditor's evidence
+    (interview notes, photos that may identify workers) is confidential to the agency and the company."""
+    if sees_audit_internals(user):
         return evidence
     return evidence.filter(purpose__in=SUPPLIER_EVIDENCE)
 
 
-def _audit_of(obj) -> Audit:
+def evidence_visible_to(*, user, finding: Finding) -> QuerySet[Evidence]:
+    return _only_supplier_evidence(user, finding.evidence.all())
+
+
+def all_evidence_visible_to(*, user) -> QuerySet[Evidence]:
+    """Every evidence file the user may download."""
+    return _only_supplier_evidence(user, Evidence.objects.filter(finding__in=findings_visible_to(user=user)))
+
+
+def _audit_of(obj) -> Audit | None:
+    """The audit an object belongs to: an audit, a finding, or anything recorded on a finding (its corrective
+    action plan, evidence, progress, extensions, verification). None for anything else, which no write rule
+    allows."""
     if isinstance(obj, Audit):
         return obj
     if isinstance(obj, Finding):
         return obj.audit
-    if isinstance(obj, ExtensionRequest):
-        return obj.finding.audit
-    raise TypeError(f"No audit for {type(obj).__name__}")
+    finding = getattr(obj, "finding", None)
+    return finding.audit if isinstance(finding, Finding) else None
 
 
 def is_agency_auditor(user, obj) -> bool:
     auditor = auditor_of(user)
-    return auditor is not None and auditor.agency_id == _audit_of(obj).agency_id
+    audit = _audit_of(obj)
+    return auditor is not None and audit is not None and auditor.agency_id == audit.agency_id
 
 
 def is_contact_of_supplier(user, obj) -> bool:
     if not is_supplier_contact(user):
         return False
     audit = _audit_of(obj)
-    return audit.supplier.contacts.filter(user=user).exists()
+    return audit is not None and audit.supplier.contacts.filter(user=user).exists()
 
 
 class _ObjectRule(BasePermission):
@@ -160,9 +195,29 @@ class CanReviewCaps(_RequiresPermission):
     permission = REVIEW_CAP
 
 
-class CanVerifyClosures(_RequiresPermission):
+def verification_methods(user, finding: Finding) -> tuple[str, ...]:
+    """The closure verification methods this user may record for the finding (module docstring)."""
+    if user.has_perm(VERIFY_CLOSURE):
+        return (ClosureVerification.Method.DESK_REVIEW, ClosureVerification.Method.FOLLOW_UP_AUDIT)
+    if is_agency_auditor(user, finding):
+        return (ClosureVerification.Method.FOLLOW_UP_AUDIT,)
+    return ()
+
+
+def refuse_verification_method(user, finding: Finding, method: str) -> str | None:
+    """Why this user may not record a verification by ``method``, or None when they may."""
+    if method in verification_methods(user, finding):
+        return None
+    if is_agency_auditor(user, finding):
+        return "Auditors verify a closure by follow-up audit; a desk review is for ESG managers."
+    return CanVerifyClosures.message
+
+
+class CanVerifyClosures(_ObjectRule):
     message = "You may not verify closures."
-    permission = VERIFY_CLOSURE
+
+    def allows(self, user, obj) -> bool:
+        return bool(verification_methods(user, obj))
 
 
 class CanDecideExtensions(_RequiresPermission):

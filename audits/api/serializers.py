@@ -1,11 +1,18 @@
 """Shapes of the audit programme's API: what goes in, what comes out. The rules (who may change what, when
 something is due) stay in ``audits.services`` and ``audits.deadlines``; input checks here only name the field
-at fault."""
+at fault.
+
+A finding's ``evidence_notes`` are the auditor's notes of what they saw (records, interviews, photos); they
+may identify workers who spoke to the auditor, so they are internal (``InternalFieldsMixin``): the agency's
+auditors and the company's staff get them, a supplier contact does not. The supplier learns what is wrong
+from the finding's description, provision and severity.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import PurePosixPath
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -26,10 +33,7 @@ from audits.models import (
     RedLine,
     Severity,
 )
-from suppliers.api.serializers import ErrorSerializer, NamedChoiceField, user_label
-
-__all__ = ["ErrorSerializer"]
-
+from suppliers.api.serializers import InternalFieldsMixin, NamedChoiceField, user_label
 
 # --- Named enums (one OpenAPI component per choice set) ---------------------------------------------------
 
@@ -87,17 +91,6 @@ class ExtensionStatusField(NamedChoiceField):
 class RectificationStatusField(NamedChoiceField):
     component_name = "RectificationStatus"
     choices_class = deadlines.RectificationStatus
-
-
-# --- Errors --------------------------------------------------------------------------------------------
-
-
-class InvalidInputSerializer(serializers.Serializer):
-    """400: the input is wrong. Service checks answer ``{"detail", "field"}``; field checks answer
-    ``{"<field>": ["message", ...]}``."""
-
-    detail = serializers.CharField()
-    field = serializers.CharField(required=False, help_text="The field at fault.")
 
 
 # --- References ----------------------------------------------------------------------------------------
@@ -206,7 +199,9 @@ class AuditSerializer(serializers.ModelSerializer):
     performance_band = PerformanceBandField(
         read_only=True, allow_blank=True, help_text="Set when the report is accepted; empty before."
     )
-    report_file = serializers.SerializerMethodField(help_text="File name of the report, if uploaded.")
+    report_file = serializers.SerializerMethodField(
+        help_text="Name the report downloads under (GET .../audits/{id}/report/), if uploaded."
+    )
     report_sha256 = serializers.CharField(read_only=True, help_text="SHA-256 of the report file, hex.")
     findings_count = serializers.SerializerMethodField()
 
@@ -246,7 +241,9 @@ class AuditSerializer(serializers.ModelSerializer):
         return auditor.user.get_full_name() or auditor.user.get_username()
 
     def get_report_file(self, audit: Audit) -> str | None:
-        return audit.report.name.rsplit("/", 1)[-1] if audit.report else None
+        return (
+            f"{audit.report_download_name}{PurePosixPath(audit.report.name).suffix}" if audit.report else None
+        )
 
     def get_findings_count(self, audit: Audit) -> int:
         count = getattr(audit, "findings_count", None)
@@ -369,7 +366,7 @@ class VerificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(InternalFieldsMixin, serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True, help_text="Audit reference and finding number.")
     audit_reference = serializers.CharField(source="audit.reference", read_only=True)
     supplier = SupplierRefSerializer(source="audit.supplier", read_only=True)
@@ -401,6 +398,7 @@ class FindingSerializer(serializers.ModelSerializer):
             "rectification_status",
         ]
         read_only_fields = fields
+        internal_fields = ("evidence_notes",)
 
     def _today(self) -> dt.date:
         if "today" not in self.context:
@@ -521,12 +519,20 @@ class VerifyRequestSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="Id of the follow-up audit, when that is the method.",
+        help_text="Id of the follow-up audit of the finding's supplier, when that is the method; for an "
+        "auditor, one of their agency's audits.",
+        error_messages={"does_not_exist": "No audit you can see has the id {pk_value}."},
     )
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
     class Meta:
         ref_name = "ClosureVerificationRequest"
+
+    def __init__(self, *args, audits=None, **kwargs):
+        """``audits``: those the caller may name as the follow-up audit (their scope)."""
+        super().__init__(*args, **kwargs)
+        if audits is not None:
+            self.fields["follow_up_audit"].queryset = audits
 
 
 class ProgressSerializer(serializers.ModelSerializer):

@@ -14,23 +14,26 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db.models import Count
+from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 from audits import services
 from audits.models import Audit, CorrectiveActionPlan, Evidence, ExtensionRequest, Finding, Severity
+from common.api import download_responses
+from common.errors import ApiErrorsMixin, ErrorSerializer, InvalidInputSerializer, exception_handler
+from common.files import UploadRejected, file_response
+from common.filters import IdFilter
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import IdempotentMixin
-from suppliers.files import UploadRejected
 
 from .permissions import (
     SUPPLIER_EVIDENCE,
@@ -46,6 +49,8 @@ from .permissions import (
     extensions_visible_to,
     findings_visible_to,
     is_agency_auditor,
+    refuse_verification_method,
+    sees_audit_internals,
 )
 from .serializers import (
     AcceptedAuditSerializer,
@@ -55,7 +60,6 @@ from .serializers import (
     CapSerializer,
     CapSubmitSerializer,
     DecisionSerializer,
-    ErrorSerializer,
     EvidenceSerializer,
     EvidenceUploadSerializer,
     ExtensionRequestSerializer,
@@ -64,7 +68,6 @@ from .serializers import (
     FindingDetailSerializer,
     FindingSerializer,
     FindingWriteSerializer,
-    InvalidInputSerializer,
     NoteSerializer,
     ProgressSerializer,
     ProgressSubmitSerializer,
@@ -116,10 +119,15 @@ def api_exception_handler(exc, context) -> Response | None:
     return exception_handler(exc, context)
 
 
-class AuditApiMixin(IdempotentMixin):
+class AuditApiMixin(ApiErrorsMixin, IdempotentMixin):
     def initialize_request(self, request, *args, **kwargs):
         request.upload_handlers.insert(0, UploadLimitHandler(request))
         return super().initialize_request(request, *args, **kwargs)
+
+    def get_serializer_context(self):
+        """Whether the caller gets the serializers' internal fields (the schema documents them all)."""
+        internal = getattr(self, "swagger_fake_view", False) or sees_audit_internals(self.request.user)
+        return {**super().get_serializer_context(), "internal": internal}
 
     def get_exception_handler(self):
         return api_exception_handler
@@ -133,7 +141,11 @@ class AuditPagination(PageNumberPagination):
 # --- Schema helpers ------------------------------------------------------------------------------------
 
 ERRORS = {
-    400: OpenApiResponse(InvalidInputSerializer, description="The input is wrong; the field is named."),
+    400: OpenApiResponse(
+        InvalidInputSerializer,
+        description="The input is wrong, or the Idempotency-Key header is not 1 to 255 printable characters: "
+        "the field or header is named.",
+    ),
     403: OpenApiResponse(ErrorSerializer, description="The caller sees the object but may not do this."),
     404: OpenApiResponse(ErrorSerializer, description="No such object in the caller's scope."),
     409: OpenApiResponse(
@@ -255,12 +267,23 @@ class AuditViewSet(AuditApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
                 .select_related("audit__supplier", "provision", "cap")
                 .order_by("number")
             )
-            return Response(FindingSerializer(findings, many=True).data)
+            return Response(
+                FindingSerializer(findings, many=True, context=self.get_serializer_context()).data
+            )
         data = FindingWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         finding = services.finding_create(audit=audit, by=request.user, **data.validated_data)
-        return Response(FindingSerializer(finding).data, status=status.HTTP_201_CREATED)
+        return Response(
+            FindingSerializer(finding, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
+    @extend_schema(
+        methods=["GET"],
+        summary="Download the audit report",
+        description="The report file as an attachment, in the type detected from its content.",
+        responses=download_responses("The audit report."),
+    )
     @post_schema(
         summary="Upload the audit report",
         description="Multipart field 'file'. Replaces an earlier report while the audit is planned or in "
@@ -269,9 +292,13 @@ class AuditViewSet(AuditApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         response=AuditSerializer,
         upload=True,
     )
-    @action(detail=True, methods=["post"], filter_backends=[], parser_classes=[MultiPartParser, FormParser])
+    @action(
+        detail=True, methods=["get", "post"], filter_backends=[], parser_classes=[MultiPartParser, FormParser]
+    )
     def report(self, request, pk=None):
         audit = self.get_object()
+        if request.method == "GET":
+            return file_response(audit.report)
         data = FileUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.audit_attach_report(audit=audit, upload=data.validated_data["file"], by=request.user)
@@ -338,7 +365,7 @@ class FindingFilter(django_filters.FilterSet):
     cap_status = django_filters.ChoiceFilter(
         field_name="cap__status", choices=CorrectiveActionPlan.Status.choices
     )
-    audit = django_filters.NumberFilter(field_name="audit_id", help_text="Audit id.")
+    audit = IdFilter(field_name="audit_id", help_text="Audit id.")
     supplier = django_filters.CharFilter(field_name="audit__supplier__code", help_text="Supplier code.")
 
     class Meta:
@@ -398,10 +425,16 @@ class FindingViewSet(
         return findings
 
     def get_serializer_class(self):
-        return FindingSerializer if self.action == "list" else FindingDetailSerializer
+        if self.action == "list":
+            return FindingSerializer
+        # An action that reads a plan, a note... names its serializer: the browsable API's forms are built
+        # from it (and from the answer's object, e.g. the corrective action plan).
+        handler = getattr(self, self.action or "", None)
+        return getattr(handler, "kwargs", {}).get("serializer_class") or FindingDetailSerializer
 
     def _detail(self, finding: Finding) -> Response:
-        return Response(FindingDetailSerializer(self.get_queryset().get(pk=finding.pk)).data)
+        finding = self.get_queryset().get(pk=finding.pk)
+        return Response(FindingDetailSerializer(finding, context=self.get_serializer_context()).data)
 
     def _update(self, request, *, partial: bool) -> Response:
         finding = self.get_object()
@@ -468,6 +501,26 @@ class FindingViewSet(
         )
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        summary="Download an evidence file",
+        description="One file of the finding's evidence, as an attachment in the type detected from its "
+        "content. Supplier contacts download what the supplier side added; the agency's evidence is "
+        "confidential to the agency and the company.",
+        responses=download_responses("The evidence file."),
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        url_path=r"evidence/(?P<evidence_id>[0-9]{1,18})",
+    )
+    def evidence_file(self, request, pk=None, evidence_id=None):
+        evidence = get_object_or_404(
+            evidence_visible_to(user=request.user, finding=self.get_object()), pk=evidence_id
+        )
+        return file_response(evidence.file)
+
     # Corrective action plan -------------------------------------------------------------------------------
 
     @extend_schema(
@@ -490,7 +543,11 @@ class FindingViewSet(
         responses={200: CapSerializer, **errors(400, 403, 404, 409)},
     )
     @action(
-        detail=True, methods=["get", "post", "put"], filter_backends=[], permission_classes=[SupplierWork]
+        detail=True,
+        methods=["get", "post", "put"],
+        filter_backends=[],
+        permission_classes=[SupplierWork],
+        serializer_class=CapSubmitSerializer,
     )
     def cap(self, request, pk=None):
         finding = self.get_object()
@@ -548,16 +605,20 @@ class FindingViewSet(
 
     @post_schema(
         summary="Verify the closure",
-        description="ESG managers: desk review of the evidence, or a follow-up audit (named). The finding is "
-        "closed today; the answer shows its rectification status.",
+        description="ESG managers: a desk review of the evidence, or a follow-up audit (named). Auditors of "
+        "the agency assigned to the finding's audit: a follow-up audit only, naming one of their agency's "
+        "audits of the supplier. The finding is closed today; the answer shows its rectification status.",
         request=VerifyRequestSerializer,
         response=FindingDetailSerializer,
     )
     @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[CanVerifyClosures])
     def verify(self, request, pk=None):
         finding = self.get_object()
-        data = VerifyRequestSerializer(data=request.data)
+        data = VerifyRequestSerializer(data=request.data, audits=audits_visible_to(user=request.user))
         data.is_valid(raise_exception=True)
+        refused = refuse_verification_method(request.user, finding, data.validated_data["method"])
+        if refused:
+            raise PermissionDenied(refused)
         services.closure_verify(finding=finding, by=request.user, **data.validated_data)
         return self._detail(finding)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from minerals.models import Declaration
+from minerals.models import Declaration, DueDiligenceAction, ImportBatchFile
 from suppliers import roles
 from suppliers.models import Supplier
 
@@ -36,6 +36,26 @@ def declarations_visible_to(*, user) -> QuerySet[Declaration]:
     if is_supplier_contact(user):
         return declarations.filter(supplier__contacts__user=user)
     return declarations.none()
+
+
+def due_diligence_visible_to(*, user) -> QuerySet[DueDiligenceAction]:
+    """Due-diligence actions (and their evidence): staff who may view them all; a supplier contact their own
+    supplier's."""
+    actions = DueDiligenceAction.objects.all()
+    if not user.is_authenticated:
+        return actions.none()
+    if user.has_perm("minerals.view_duediligenceaction"):
+        return actions
+    if is_supplier_contact(user):
+        return actions.filter(supplier__contacts__user=user)
+    return actions.none()
+
+
+def batch_files_visible_to(*, user) -> QuerySet[ImportBatchFile]:
+    """Files of bulk imports: staff who may view the batches only."""
+    if user.is_authenticated and user.has_perm("minerals.view_importbatch"):
+        return ImportBatchFile.objects.all()
+    return ImportBatchFile.objects.none()
 
 
 def suppliers_declarable_by(*, user) -> QuerySet[Supplier]:

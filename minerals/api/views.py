@@ -14,16 +14,19 @@ from django.db.models import Count, Prefetch, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
+from common.api import download_responses
+from common.errors import ApiErrorsMixin, ErrorSerializer, InvalidInputSerializer, exception_handler
+from common.files import UploadRejected, file_response
+from common.filters import IntegerFilter
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import IdempotentMixin
 from minerals import services
 from minerals.models import Declaration, DeclaredSmelter, Family, Mineral, RmapStatus, Smelter
-from suppliers.files import UploadRejected
 
 from .permissions import (
     DeclarationAccess,
@@ -33,10 +36,8 @@ from .permissions import (
 )
 from .serializers import (
     DeclarationDetailSerializer,
-    DeclarationInvalidSerializer,
     DeclarationSerializer,
     DeclarationUploadSerializer,
-    ErrorSerializer,
     SmelterSerializer,
 )
 
@@ -72,7 +73,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 class DeclarationFilter(django_filters.FilterSet):
     supplier = django_filters.CharFilter(field_name="supplier__code", help_text="Supplier code.")
-    year = django_filters.NumberFilter(help_text="Reporting year.")
+    year = IntegerFilter(help_text="Reporting year.")
     family = django_filters.ChoiceFilter(choices=Family.choices)
     status = django_filters.ChoiceFilter(choices=Declaration.Status.choices)
 
@@ -102,7 +103,11 @@ class DeclarationFilter(django_filters.FilterSet):
         request={"multipart/form-data": DeclarationUploadSerializer},
         responses={
             201: DeclarationDetailSerializer,
-            400: OpenApiResponse(DeclarationInvalidSerializer, description="The input or the file is wrong."),
+            400: OpenApiResponse(
+                InvalidInputSerializer,
+                description="The input or the file is wrong, or the Idempotency-Key header is not 1 to 255 "
+                "printable characters: the field or header is named.",
+            ),
             403: OpenApiResponse(ErrorSerializer, description="The caller may not upload declarations."),
             409: OpenApiResponse(
                 ErrorSerializer, description="A request with this Idempotency-Key is in progress."
@@ -117,6 +122,7 @@ class DeclarationFilter(django_filters.FilterSet):
 )
 @extend_schema(tags=["minerals"])
 class DeclarationViewSet(
+    ApiErrorsMixin,
     IdempotentMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -177,6 +183,15 @@ class DeclarationViewSet(
             DeclarationDetailSerializer(answer.get(pk=declaration.pk)).data, status=status.HTTP_201_CREATED
         )
 
+    @extend_schema(
+        summary="Download the declaration's workbook",
+        description="The CMRT or EMRT file as uploaded, as an attachment.",
+        responses=download_responses("The declaration's workbook."),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def file(self, request, pk=None):
+        return file_response(self.get_object().file)
+
 
 # --- Smelters -------------------------------------------------------------------------------------------
 
@@ -207,7 +222,9 @@ class SmelterFilter(django_filters.FilterSet):
     ),
 )
 @extend_schema(tags=["minerals"])
-class SmelterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SmelterViewSet(
+    ApiErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = SmelterSerializer
     queryset = Smelter.objects.current()
     pagination_class = MineralsPagination

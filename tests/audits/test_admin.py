@@ -640,12 +640,12 @@ def test_the_finding_page_shows_the_plan_progress_extensions_and_downloadable_ev
     client.force_login(esg_manager)
 
     page = client.get(reverse("admin:audits_finding_change", args=[item.pk])).content.decode()
-    download = client.get(reverse("admin:audits_evidence_download", args=[evidence.pk]))
+    download = client.get(evidence.file.url)
 
     assert "Hire 40 operators" in page and "Peak season orders" in page
     assert "20 hired" in page
     assert ">Overdue</span>" in page
     assert evidence.sha256 in page
-    assert reverse("admin:audits_evidence_download", args=[evidence.pk]) in page
+    assert f'href="/files/audits.evidence.file/{evidence.pk}/"' in page
     assert b"".join(download.streaming_content) == PDF
     assert 'filename="timesheets.pdf"' in download["Content-Disposition"]

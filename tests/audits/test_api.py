@@ -131,7 +131,7 @@ def test_the_whole_path_from_audit_to_closed_finding(audit, auditor, esg_manager
     )
     assert response.status_code == 200, response.json()
     assert response.json()["report_sha256"] == hashlib.sha256(PDF).hexdigest()
-    assert response.json()["report_file"] == "report.pdf"
+    assert response.json()["report_file"] == f"{audit.reference}-report.pdf"
     response = agency.post(url("audit-submit", audit))
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "report_submitted"

@@ -27,6 +27,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from common.files import UploadRejected
 from minerals import services
 from minerals.management.commands.bench_cmrt_import import SmelterEntry, fill, new_workbook
 from minerals.models import (
@@ -42,7 +43,6 @@ from minerals.models import (
 )
 from minerals.tasks import import_batch_file
 from reminders import registry
-from suppliers.files import UploadRejected
 from suppliers.models import Supplier
 from tests.factories import SupplierFactory
 

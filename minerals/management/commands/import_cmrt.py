@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from common.files import UploadRejected
 from minerals import services
 from minerals.models import Declaration
-from suppliers.files import UploadRejected
 from suppliers.models import Supplier
 
 
