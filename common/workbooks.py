@@ -178,9 +178,7 @@ def open_package(source, *, name: str) -> zipfile.ZipFile:
 def _not_a_package(source, name: str) -> str:
     head = _head(source)
     if head.startswith(OLE_MAGIC):
-        if _ole_kind(source) == "encrypted":
-            return "is password-protected; remove the password and upload it again"
-        return "is an old binary .xls workbook; save it as .xlsx (Excel Workbook) and try again"
+        return OFFICE_REFUSALS[_ole_kind(source)]
     if head.startswith(ZIP_MAGIC):
         return "is damaged or truncated (its zip directory is missing)"
     return "is not an Excel .xlsx workbook"

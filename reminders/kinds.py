@@ -18,7 +18,7 @@ from django.db.models import DateField, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from audits.models import Audit, AuditPolicy, CorrectiveActionPlan, Finding, ProgressUpdate
+from audits.models import Audit, Auditor, AuditPolicy, CorrectiveActionPlan, Finding, ProgressUpdate
 from minerals.models import Declaration, DueDiligenceAction, MineralsPolicy
 from suppliers.models import Agreement, ExternalAssessment, OnboardingPolicy, Supplier
 
@@ -185,30 +185,37 @@ def report_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_audits(ids: Sequence[int]) -> dict[int, ItemInfo]:
-    """The agency and the lead auditor must act on a late report."""
+    """The agency and the lead auditor must act on a late report, while they have access: an inactive
+    agency or auditor is no longer written to (the ESG managers still are, from stage 2)."""
     link = admin_link("admin:audits_audit_change")
     days = AuditPolicy.current().report_due_days
     rows = (
         Audit.objects.filter(ids_in("pk", ids))
+        .annotate(lead_active=Exists(Auditor.objects.active().filter(pk=OuterRef("lead_auditor_id"))))
         .order_by()
         .values_list(
             "pk",
             "reference",
             "agency__name",
             "agency__email",
+            "agency__active",
             "lead_auditor__user__email",
+            "lead_active",
             "actual_end",
             "planned_end",
             "supplier_id",
         )
     )
     info = {}
-    for pk, reference, agency, agency_email, lead_email, actual_end, planned_end, supplier_id in rows:
+    for row in rows:
+        pk, reference, agency, agency_email, agency_active, lead_email, lead_active, *rest = row
+        actual_end, planned_end, supplier_id = rest
         end = actual_end or planned_end
+        writes_to = (agency_email if agency_active else "", lead_email if lead_active else "")
         info[pk] = ItemInfo(
             title=f"{reference} by {agency}: audit ended {end:%Y-%m-%d}, report not submitted",
             url=link(pk),
-            responsible=tuple(e for e in (agency_email, lead_email) if e),
+            responsible=tuple(e for e in writes_to if e),
             due=end + dt.timedelta(days=days) if end else None,
             supplier_id=supplier_id,
         )

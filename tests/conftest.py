@@ -75,9 +75,13 @@ def pytest_configure(config):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    _restore_seeded_data(items)
     _without_browser_if_no_chromium(config, items)
+    _restore_seeded_data(items)
+    # Last, after every plugin's reordering (pytest's own groups tests by parametrized fixtures): a
+    # transactional test leaves the tables empty when it ends, so none may run before a plain one.
+    items.sort(key=_is_transactional)
 
 
 def _without_browser_if_no_chromium(config, items) -> None:
@@ -114,12 +118,18 @@ def _restore_seeded_data(items) -> None:
     such test restore the database as it found it."""
     for item in items:
         names = getattr(item, "fixturenames", ())
-        marker = item.get_closest_marker("django_db")
-        transactional = marker is not None and marker.kwargs.get("transaction")
-        if (transactional or "transactional_db" in names or "live_server" in names) and (
-            "django_db_serialized_rollback" not in names
-        ):
+        if _is_transactional(item) and "django_db_serialized_rollback" not in names:
             names.append("django_db_serialized_rollback")
+
+
+def _is_transactional(item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    return bool(
+        (marker is not None and marker.kwargs.get("transaction"))
+        or "transactional_db" in names
+        or "live_server" in names
+    )
 
 
 @pytest.fixture(scope="session")

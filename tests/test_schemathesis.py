@@ -1,9 +1,9 @@
 """A bounded schemathesis pass over the OpenAPI schema: every operation is called with generated input as an
-ESG manager and as an auditor, on seeded data (suppliers, an audit of the auditor's agency in progress with
-a finding, its report and evidence, an accepted audit with a corrective action plan and an extension
-request, a declaration, registry smelters). It fails on any server error and on any answer the schema does
-not describe: an undocumented status code, a body that does not match the documented schema, or another
-content type.
+ESG manager, an auditor, a supplier contact and a buyer, on seeded data (suppliers, an audit of the
+auditor's agency in progress with a finding, its report and evidence, an accepted audit with a corrective
+action plan and an extension request, a declaration, registry smelters). It fails on any server error and
+on any answer the schema does not describe: an undocumented status code, a body that does not match the
+documented schema, or another content type.
 
 Path ids are drawn from the seeded records as well as generated, so that operations reach real objects and
 not only their 404s. Bounded to stay within a few minutes on a small machine: few examples per operation and
@@ -65,7 +65,7 @@ BOUNDED = hypothesis.settings(
 )
 
 
-@pytest.fixture(params=["esg_manager", "auditor"])
+@pytest.fixture(params=["esg_manager", "auditor", "supplier_contact", "procurement"])
 def caller(request, db, cmrt_parser):
     """Seed the register, the audit programme and minerals; answer the role's user."""
     esg = UserFactory(username="st-esg", role=roles.ESG_MANAGER)
@@ -105,7 +105,13 @@ def caller(request, db, cmrt_parser):
     for cid, name, metal in [("CID000001", "Golden Refinery Co.", "gold"), ("CID000002", "Tin Works", "tin")]:
         declarations.make_smelter(cid, name, metal, status=RmapStatus.CONFORMANT)
     declarations.import_file(suppliers[0], declarations.MIXED[:1], by=esg)
-    return esg if request.param == "esg_manager" else auditor.user
+    procurement = UserFactory(username="st-buyer", role=roles.PROCUREMENT)
+    return {
+        "esg_manager": esg,
+        "auditor": auditor.user,
+        "supplier_contact": contact,
+        "procurement": procurement,
+    }[request.param]
 
 
 @pytest.fixture

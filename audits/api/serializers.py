@@ -270,7 +270,7 @@ class AuditUpdateSerializer(serializers.Serializer):
         queryset=Auditor.objects.all(),
         required=False,
         allow_null=True,
-        help_text="Id of an auditor of the audit's agency.",
+        help_text="Id of an active auditor of the audit's agency.",
     )
 
     class Meta:
@@ -280,8 +280,10 @@ class AuditUpdateSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         if audit is not None:
             field = self.fields["lead_auditor"]
-            field.queryset = Auditor.objects.filter(agency_id=audit.agency_id)
-            field.error_messages["does_not_exist"] = f"No auditor of {audit.agency} has the id {{pk_value}}."
+            field.queryset = Auditor.objects.active().filter(agency_id=audit.agency_id)
+            field.error_messages["does_not_exist"] = (
+                f"No active auditor of {audit.agency} has the id {{pk_value}}."
+            )
 
 
 class FindingDeadlineSerializer(serializers.Serializer):

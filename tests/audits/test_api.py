@@ -312,7 +312,24 @@ def test_a_lead_auditor_of_another_agency_is_not_found(audit, auditor):
         url("audit-detail", audit), {"lead_auditor": stranger.pk}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"lead_auditor": [f"No auditor of {audit.agency} has the id {stranger.pk}."]}
+    assert response.json() == {
+        "lead_auditor": [f"No active auditor of {audit.agency} has the id {stranger.pk}."]
+    }
+
+
+def test_a_colleague_whose_login_is_deactivated_cannot_be_made_lead_auditor(audit, auditor):
+    colleague = AuditorFactory(agency=auditor.agency)
+    colleague.user.is_active = False
+    colleague.user.save()
+
+    response = client_for(auditor.user).patch(
+        url("audit-detail", audit), {"lead_auditor": colleague.pk}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "lead_auditor": [f"No active auditor of {audit.agency} has the id {colleague.pk}."]
+    }
 
 
 def test_a_report_cannot_be_submitted_without_its_parts(audit, auditor):

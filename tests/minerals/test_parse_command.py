@@ -112,7 +112,7 @@ def test_old_binary_xls_is_named_as_such(tmp_path):
     path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
 
-    _assert_unreadable(path, "is an old binary .xls workbook; save it as .xlsx")
+    _assert_unreadable(path, "is an old Excel 97-2003 workbook (.xls); save it as an Excel Workbook (.xlsx)")
 
 
 def test_xlsx_without_the_template_sheets(tmp_path):

@@ -144,6 +144,28 @@ def test_a_late_audit_report_is_chased_with_the_agency(supplier, people):
     assert "Audit report late" in sent[auditor.agency.email].body
 
 
+def test_a_late_report_of_a_deactivated_agency_or_auditor_is_not_sent_to_them(supplier, people):
+    auditor = AuditorFactory()
+    auditor.user.email = "lead@agency.example"
+    auditor.user.save()
+    AuditFactory(
+        supplier=supplier,
+        agency=auditor.agency,
+        lead_auditor=auditor,
+        status=Audit.Status.IN_PROGRESS,
+        actual_start=dt.date(2026, 3, 2),
+        actual_end=dt.date(2026, 3, 3),
+    )
+    auditor.user.is_active = False
+    auditor.user.save()
+
+    assert set(run(dt.date(2026, 3, 17))) == {auditor.agency.email, "buyer1@company.example"}
+
+    auditor.agency.active = False
+    auditor.agency.save()
+    assert set(run(dt.date(2026, 3, 31))) == {"buyer1@company.example", "esg1@company.example"}
+
+
 def test_expiring_vap_reports_and_agreements_are_announced_30_days_ahead(supplier):
     ExternalAssessmentFactory(
         supplier=supplier, assessed_on=dt.date(2025, 1, 10), valid_until=dt.date(2027, 1, 9)
