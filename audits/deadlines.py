@@ -7,6 +7,12 @@
 - Due dates are fixed on the finding at acceptance; changing the policy later does not move them.
 - Observations need no corrective action and have no deadlines.
 - Rectification status of a finding on a day: closed on time, closed late, open within deadline, overdue.
+- A CAP is overdue after its due date while the finding is open and its plan is not in (none yet, or one not
+  started or rejected); a rectification is overdue after its due date while the finding is not closed.
+
+Each rule is written once for one finding (``rectification_status``, ``is_cap_overdue``) and once as a query
+expression for lists and counts (``rectification_status_expression``, ``rectification_overdue``,
+``cap_pending``, ``cap_overdue``); ``FindingQuerySet``, the reminders and the report use these.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 
 from .models import AuditPolicy, CorrectiveActionPlan, Finding, Severity
 
@@ -84,16 +91,42 @@ def latest_allowed_completion(*, finding: Finding) -> dt.date | None:
     return finding.rectification_due
 
 
-def is_overdue(*, finding: Finding, on: dt.date) -> bool:
-    return rectification_status(finding=finding, on=on) == RectificationStatus.OVERDUE
+# A plan in one of these states is not in: the CAP deadline still runs.
+CAP_NOT_IN = (CorrectiveActionPlan.Status.NOT_STARTED, CorrectiveActionPlan.Status.REJECTED)
+
+
+def _has_deadlines() -> Q:
+    """Findings with deadlines: corrective action needed (not an observation), report accepted."""
+    return ~Q(severity=Severity.OBSERVATION) & Q(rectification_due__isnull=False)
+
+
+def rectification_overdue(*, on: dt.date) -> Q:
+    """Findings whose rectification is overdue on ``on``: ``rectification_status`` is ``OVERDUE``."""
+    open_on = Q(closed_on__isnull=True) | Q(closed_on__gt=on)
+    return _has_deadlines() & open_on & Q(rectification_due__lt=on)
+
+
+def cap_pending(*, finding_ids: tuple[int, int] | None = None) -> Q:
+    """Open findings with a CAP deadline whose plan is not in: none yet, or one not started or rejected.
+
+    ``finding_ids`` (lowest, highest, both included) bounds the look-up of plans to those findings, for a
+    scan in batches of finding ids: PostgreSQL does not carry the batch's range into the correlated
+    subquery by itself."""
+    plans_in = CorrectiveActionPlan.objects.filter(finding=OuterRef("pk")).exclude(status__in=CAP_NOT_IN)
+    if finding_ids is not None:
+        low, high = finding_ids
+        plans_in = plans_in.filter(finding__gte=low, finding__lte=high)
+    return _has_deadlines() & Q(~Exists(plans_in), cap_due__isnull=False, closed_at__isnull=True)
+
+
+def cap_overdue(*, on: dt.date) -> Q:
+    """Findings whose CAP is overdue on ``on``: ``is_cap_overdue`` as a query expression."""
+    return cap_pending() & Q(cap_due__lt=on)
 
 
 def is_cap_overdue(*, finding: Finding, on: dt.date) -> bool:
-    if finding.cap_due is None or finding.is_closed:
+    """The plan is not in and its due date has passed: ``cap_overdue`` for one finding."""
+    if finding.cap_due is None or finding.is_closed or not finding.needs_cap:
         return False
     cap = getattr(finding, "cap", None)
-    waiting = cap is None or cap.status in (
-        CorrectiveActionPlan.Status.NOT_STARTED,
-        CorrectiveActionPlan.Status.REJECTED,
-    )
-    return waiting and on > finding.cap_due
+    return (cap is None or cap.status in CAP_NOT_IN) and on > finding.cap_due

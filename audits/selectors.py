@@ -8,14 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from suppliers import seams
 
 from .deadlines import RectificationStatus, rectification_status_expression
-from .models import Audit, Finding, PerformanceBand, RedLine
+from .models import Audit, Finding, RedLine
 
 # Findings count against the supplier from the moment the agency submits its report.
 REPORTED = (Audit.Status.REPORT_SUBMITTED, Audit.Status.ACCEPTED, Audit.Status.CLOSED)
@@ -107,11 +106,6 @@ def completed_audits_in(year: int) -> QuerySet[Audit]:
     return Audit.objects.completed().filter(actual_end__year=year)
 
 
-def audits_completed(*, year: int) -> int:
-    """Distinct suppliers with a completed audit ending in ``year``."""
-    return completed_audits_in(year).values("supplier_id").distinct().count()
-
-
 def latest_audit_per_supplier(*, year: int) -> QuerySet[Audit]:
     """The latest completed audit of each supplier in ``year`` (one per supplier)."""
     audits = completed_audits_in(year)
@@ -121,32 +115,3 @@ def latest_audit_per_supplier(*, year: int) -> QuerySet[Audit]:
         supplier_id=OuterRef("supplier_id"),
     )
     return audits.exclude(Exists(later))
-
-
-def band_distribution(*, year: int) -> dict[str, dict[str, float | int]]:
-    """Performance bands over the year's completed audits, one per supplier (the latest), with shares in %
-    rounded to one decimal."""
-    counts = dict.fromkeys(PerformanceBand.values, 0)
-    for row in (
-        latest_audit_per_supplier(year=year).values("performance_band").annotate(n=Count("pk")).order_by()
-    ):
-        if row["performance_band"]:
-            counts[row["performance_band"]] = row["n"]
-    total = sum(counts.values())
-    return {
-        band: {
-            "count": counts[band],
-            "pct": float((Decimal(counts[band] * 100) / total).quantize(Decimal("0.1"), ROUND_HALF_UP))
-            if total
-            else 0.0,
-        }
-        for band in PerformanceBand.values
-    }
-
-
-def overdue_findings(*, on: dt.date) -> QuerySet[Finding]:
-    return Finding.objects.overdue(on=on)
-
-
-def supplier_has_open_red_line(*, supplier_id: int) -> bool:
-    return open_reported_findings().red_line().filter(audit__supplier_id=supplier_id).exists()

@@ -1,9 +1,9 @@
 """Responsible minerals: the smelter registry (RMI smelter IDs, look-up names, RMAP status and its history),
 suppliers' CMRT/EMRT declarations with the smelters they report, the due-diligence actions that follow from
-non-conformant or unknown smelters, and bulk import batches.
+smelters that are not conformant or unknown, and bulk import batches.
 
-Rules live in ``services`` (writes), ``selectors`` (figures) and ``smelter_import`` (registry files); models
-hold data, constraints and row-level facts.
+Rules live in ``conformance`` (what each RMAP status needs), ``services`` (writes), ``selectors`` (figures)
+and ``smelter_import`` (registry files); models hold data, constraints and row-level facts.
 """
 
 from __future__ import annotations
@@ -123,10 +123,6 @@ class Smelter(models.Model):
     def __str__(self) -> str:
         return f"{self.smelter_id} {self.name} ({self.get_metal_display()})"
 
-    @property
-    def is_conformant(self) -> bool:
-        return self.rmap_status == RmapStatus.CONFORMANT
-
 
 class SmelterAlias(models.Model):
     """A look-up name under which suppliers report a smelter (RMI's "Smelter Look-up" column)."""
@@ -180,6 +176,13 @@ class MineralsPolicy(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Days a supplier has to carry out due diligence on, or replace, a non-conformant or "
         "unknown smelter.",
+    )
+    follow_up_days = models.PositiveIntegerField(
+        "follow-up of smelters in assessment (days)",
+        default=180,
+        validators=[MinValueValidator(1)],
+        help_text="Days after which a supplier checks again on an active smelter (in RMAP assessment): "
+        "when its assessment is due to end.",
     )
     remind_missing_declarations = models.BooleanField(
         default=False,
@@ -354,16 +357,19 @@ class DueDiligenceActionQuerySet(models.QuerySet):
 
 
 class DueDiligenceAction(models.Model):
-    """A non-conformant or unknown smelter a supplier reported: the supplier must carry out third-party due
-    diligence under RMAP requirements or replace the smelter, by the deadline."""
+    """A smelter a supplier reported that is not RMAP conformant, and what the supplier must do by the
+    deadline (``conformance``): for a non-conformant or unknown smelter, third-party due diligence under RMAP
+    requirements or replacement; for an active one, a check on its assessment when that is due."""
 
     class Kind(models.TextChoices):
         DUE_DILIGENCE = "due_diligence", "Third-party due diligence under RMAP"
         REPLACEMENT = "replacement", "Replace the smelter"
+        FOLLOW_UP = "follow_up", "Check the RMAP assessment's outcome"
 
     class Reason(models.TextChoices):
         NON_CONFORMANT = "non_conformant", "Non-conformant smelter"
         UNKNOWN = "unknown", "Unknown smelter"
+        IN_ASSESSMENT = "in_assessment", "Active smelter (in RMAP assessment)"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audits import deadlines, selectors, services
 from audits.models import Audit, AuditPolicy, ClosureVerification, CorrectiveActionPlan, Evidence, Finding
+from reports import selectors as report_selectors
 from suppliers import lifecycle
 from suppliers.models import RiskLevel, Supplier
 from suppliers.risk import risk_refresh
@@ -322,9 +323,11 @@ def test_performance_bands_follow_the_policy_thresholds(supplier, auditor, esg_m
         "medium",
         "low",
     ]
-    assert selectors.band_distribution(year=2026)["medium"] == {"count": 1, "pct": 100.0}
-    assert selectors.audits_completed(year=2026) == 1
-    assert selectors.audits_completed(year=2025) == 0
+    # The report's figures (``reports.selectors``) hold the band shares and the audits completed per year.
+    period = report_selectors.report_period(year=2026, today=dt.date(2026, 12, 31))
+    assert report_selectors.performance_bands(period=period)["medium"] == {"count": 1, "pct": 100.0}
+    assert report_selectors.audits_completed_by_year(first=2025, last=2026)[2026] == 1
+    assert report_selectors.audits_completed_by_year(first=2025, last=2026)[2025] == 0
 
 
 def test_an_audit_can_be_planned_for_a_supplier_with_a_large_key(auditor, esg_manager):

@@ -1,13 +1,13 @@
 """Smelter figures for a reporting year over the declarations that count (one accepted per supplier and
-family), and each supplier's exposure to non-conformant and unknown smelters."""
+family), and the due diligence each supplier owes on non-conformant and unknown smelters."""
 
 from __future__ import annotations
 
 import pytest
 
-from minerals.management.commands.bench_cmrt_import import SmelterEntry
-from minerals.models import RmapStatus
-from minerals.selectors import smelter_statistics, supplier_smelter_exposure
+from devtools.management.commands.bench_cmrt_import import SmelterEntry
+from minerals.models import DueDiligenceAction, RmapStatus
+from minerals.selectors import smelter_statistics
 from tests.factories import SupplierFactory
 from tests.minerals import test_declarations as declarations
 from tests.minerals.test_declarations import import_file, make_smelter
@@ -86,12 +86,21 @@ def test_empty_year_gives_zeros():
     }
 
 
-def test_exposure_lists_non_conformant_and_unknown_smelters_per_supplier(three_suppliers):
-    exposure = supplier_smelter_exposure(year=YEAR)
-    assert [entry["supplier_code"] for entry in exposure] == ["B"]
-    b = exposure[0]
-    assert sorted(item["smelter_id"] for item in b["non_conformant"]) == ["CID000013", "CID000031"]
-    assert [(item["metal"], item["name"]) for item in b["unknown"]] == [("tin", "Mystery Tin")]
+def test_due_diligence_falls_on_the_non_conformant_and_unknown_smelters_each_supplier_reports(
+    three_suppliers,
+):
+    """The rule the figures read (``minerals.conformance``) also opens the actions: the smelters that need due
+    diligence or replacement are those not counted as conformant, and not active."""
+    due_diligence = (
+        DueDiligenceAction.objects.open()
+        .filter(year=YEAR, kind=DueDiligenceAction.Kind.DUE_DILIGENCE)
+        .select_related("supplier", "smelter", "declared")
+    )
+    assert sorted({action.supplier.code for action in due_diligence}) == ["B"]
+    non_conformant = due_diligence.filter(reason=DueDiligenceAction.Reason.NON_CONFORMANT)
+    assert sorted(action.smelter.smelter_id for action in non_conformant) == ["CID000013", "CID000031"]
+    unknown = due_diligence.filter(reason=DueDiligenceAction.Reason.UNKNOWN)
+    assert [(action.metal, action.declared.name) for action in unknown] == [("tin", "Mystery Tin")]
 
 
 def test_figures_take_a_fixed_number_of_queries(three_suppliers, django_assert_max_num_queries):
@@ -99,5 +108,3 @@ def test_figures_take_a_fixed_number_of_queries(three_suppliers, django_assert_m
         import_file(SupplierFactory(), [SmelterEntry("Tin", f"Unknown Tin {number}", "PERU")], year=YEAR)
     with django_assert_max_num_queries(2):
         smelter_statistics(year=YEAR)
-    with django_assert_max_num_queries(1):
-        supplier_smelter_exposure(year=YEAR)
