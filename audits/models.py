@@ -304,11 +304,23 @@ class FindingQuerySet(models.QuerySet):
     def open(self) -> FindingQuerySet:
         return self.filter(closed_at__isnull=True)
 
-    def open_on(self, on: dt.date) -> FindingQuerySet:
-        return self.filter(Q(closed_on__isnull=True) | Q(closed_on__gt=on))
-
     def overdue(self, *, on: dt.date) -> FindingQuerySet:
-        return self.actionable().issued().open_on(on).filter(rectification_due__lt=on)
+        """Findings whose rectification is overdue on ``on`` (``deadlines.rectification_overdue``)."""
+        from . import deadlines  # deadlines reads these models
+
+        return self.filter(deadlines.rectification_overdue(on=on))
+
+    def cap_pending(self, *, finding_ids: tuple[int, int] | None = None) -> FindingQuerySet:
+        """Open findings whose corrective action plan is not in yet (``deadlines.cap_pending``)."""
+        from . import deadlines
+
+        return self.filter(deadlines.cap_pending(finding_ids=finding_ids))
+
+    def cap_overdue(self, *, on: dt.date) -> FindingQuerySet:
+        """Findings whose corrective action plan is overdue on ``on`` (``deadlines.cap_overdue``)."""
+        from . import deadlines
+
+        return self.filter(deadlines.cap_overdue(on=on))
 
     def red_line(self) -> FindingQuerySet:
         return self.exclude(red_line="")

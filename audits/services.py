@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from common import exceptions as errors
+from common.exceptions import ApplicationError
 from common.files import DOCUMENTS, inspect_upload
 from suppliers.models import Supplier
 from suppliers.tasks import schedule_risk_refresh
@@ -45,21 +47,16 @@ AuditStatus = Audit.Status
 CapStatus = CorrectiveActionPlan.Status
 
 
-class AuditError(Exception):
-    status_code = 400
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class AuditError(ApplicationError):
+    """A refusal of the audit programme's services (``common.exceptions``)."""
 
 
-class Invalid(AuditError):
-    status_code = 400
+class Invalid(AuditError, errors.Invalid):
+    pass
 
 
-class Conflict(AuditError):
-    status_code = 409
+class Conflict(AuditError, errors.Conflict):
+    pass
 
 
 def _locked_audit(audit: Audit) -> Audit:

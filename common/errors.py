@@ -10,9 +10,15 @@ names an object or the list is paged (a page past the end), 400 where the reques
 filters and paging in the query), 415 where it carries a body. So a client, and the schemathesis pass in
 CI (``tests/test_schemathesis.py``), finds every status code and body it can meet in the schema.
 
-``exception_handler`` is DRF's, with every error body an object: a check that fails on the request as a
-whole (e.g. the search filter refusing a null character) answers ``{"detail": "..."}``, not a bare list.
-``ApiErrorsMixin`` gives a view both (``schema``, ``get_exception_handler``); every view of the API uses it.
+``exception_handler`` is the API's one handler, after HackSoft's Django-Styleguide example: a service's
+refusal (``common.exceptions.ApplicationError``: ``Invalid`` 400, ``Conflict`` 409, and the apps' errors
+derived from them) answers ``{"detail": "...", "field": "<field>"}`` (``field`` when one input is at fault)
+plus the error's extras; a rejected upload (``common.files.UploadRejected``) ``{"detail"}`` with its status
+(413 too large, else 400), and a request body past Django's limit 413; a Django ``ValidationError`` becomes
+DRF's (400 per field). Everything else is DRF's handler, with every error body an object: a check that fails
+on the request as a whole (e.g. the search filter refusing a null character) answers ``{"detail": "..."}``,
+not a bare list. It is DRF's ``EXCEPTION_HANDLER`` (``config.settings``), so every view of the API answers
+through it; ``ApiErrorsMixin`` gives a view the schema and the handler, and every view of the API uses it.
 
 ``not_found`` is the project's ``handler404`` (``config.urls``): under /api/ it answers
 ``{"detail": "Not found."}`` like every other 404 of the API; elsewhere Django's own page.
@@ -20,13 +26,20 @@ whole (e.g. the search filter refusing a null character) answers ``{"detail": ".
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .exceptions import ApplicationError
+from .files import UploadRejected
 
 API_PREFIX = "/api/"
 NOT_FOUND = "Not found."
@@ -93,7 +106,21 @@ class ApiSchema(AutoSchema):
         return dict(sorted(responses.items()))
 
 
-def exception_handler(exc, context):
+def exception_handler(exc, context) -> Response | None:
+    """Every API error as the schema describes it (module docstring)."""
+    if isinstance(exc, ApplicationError):
+        body = {"detail": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        return Response({**body, **exc.extra}, status=exc.status_code)
+    if isinstance(exc, UploadRejected):
+        return Response({"detail": exc.message}, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "The request body is too large."}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         response.data = {"detail": " ".join(str(message) for message in response.data)}

@@ -10,9 +10,11 @@ Declarations (``declaration_import``):
   family (CMRT and EMRT are separate), which is kept as ``superseded``;
 - each reported smelter is matched to the registry: by smelter ID, else by look-up name, else by standard
   name, each with the metal (and the country when both sides know it); the rest stays unmatched for review;
-- due diligence: every non-conformant (not enrolled) or unknown smelter of the accepted declaration gets an
-  open ``DueDiligenceAction`` with a deadline (``MineralsPolicy.dd_deadline_days``); open actions whose
-  smelter the new declaration no longer reports are closed by it.
+- due diligence: every smelter of the accepted declaration that is not conformant gets the open
+  ``DueDiligenceAction`` that ``conformance`` names (due diligence or replacement for a non-conformant or
+  unknown smelter, a follow-up for an active one), with the deadline the policy gives; open actions the new
+  declaration no longer calls for (smelter not reported, now conformant, or needing another action) are
+  closed by it.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from common import exceptions as errors
+from common.exceptions import ApplicationError
 from common.files import DECLARATION, UploadRejected, inspect_upload
 from suppliers.models import Supplier
 
+from . import conformance
 from .models import (
     Declaration,
     DeclaredSmelter,
@@ -42,7 +47,6 @@ from .models import (
     ImportBatch,
     ImportBatchFile,
     MineralsPolicy,
-    RmapStatus,
     Smelter,
     SmelterAlias,
     SmelterStatusChange,
@@ -61,21 +65,16 @@ Match = DeclaredSmelter.MatchMethod
 Status = Declaration.Status
 
 
-class MineralsError(Exception):
-    status_code = 400
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class MineralsError(ApplicationError):
+    """A refusal of the minerals services (``common.exceptions``)."""
 
 
-class DeclarationUnreadable(MineralsError):
-    """The file is not a CMRT/EMRT workbook that can be read; nothing was saved."""
-
-
-class Invalid(MineralsError):
+class Invalid(MineralsError, errors.Invalid):
     """The input is wrong (a year out of range, no supplier found...)."""
+
+
+class DeclarationUnreadable(MineralsError, errors.Invalid):
+    """The file is not a CMRT/EMRT workbook that can be read; nothing was saved."""
 
 
 def _parser():
@@ -377,10 +376,11 @@ def _smelter_key(smelter: Smelter) -> str:
 
 
 @dataclass(frozen=True)
-class _Concern:
-    key: str
+class _Reported:
+    """A smelter the declaration reports (its first row) and what it needs (``conformance.need_of``)."""
+
     row: DeclaredSmelter
-    reason: str
+    need: conformance.Need | None
 
     @property
     def label(self) -> str:
@@ -393,18 +393,18 @@ class _Concern:
         return f"{name}{declared_id} ({row.metal}{country}; row {row.row})"[:300]
 
 
-def _concerns(declaration: Declaration) -> dict[str, _Concern]:
-    concerns: dict[str, _Concern] = {}
+def _reported(declaration: Declaration) -> dict[str, _Reported]:
+    """Every smelter the declaration reports, by the key its action carries."""
+    reported: dict[str, _Reported] = {}
     for row in declaration.smelters.select_related("smelter").order_by("row"):
         if row.smelter is not None:
-            if row.smelter.rmap_status != RmapStatus.NOT_ENROLLED:
-                continue
-            key, reason = _smelter_key(row.smelter), DueDiligenceAction.Reason.NON_CONFORMANT
+            key = _smelter_key(row.smelter)
         else:
             label = name_key(row.name or row.lookup_name or row.declared_cid) or f"row {row.row}"
-            key, reason = f"unknown:{row.metal}:{label}"[:300], DueDiligenceAction.Reason.UNKNOWN
-        concerns.setdefault(key, _Concern(key=key, row=row, reason=reason))
-    return concerns
+            key = f"unknown:{row.metal}:{label}"[:300]
+        if key not in reported:
+            reported[key] = _Reported(row=row, need=conformance.need_of(row.smelter))
+    return reported
 
 
 def _close(action: DueDiligenceAction, *, by=None, note: str = "", declaration=None, evidence=None) -> None:
@@ -420,51 +420,59 @@ def _close(action: DueDiligenceAction, *, by=None, note: str = "", declaration=N
     action.save()
 
 
+def _closing_note(declaration: Declaration, reported: _Reported | None) -> str:
+    """Why the declaration closes an open action: the smelter is no longer reported, it counts as conformant
+    now, or it needs another action (its RMAP status changed)."""
+    uploaded = f"{declaration.filename} (uploaded {timezone.localtime(declaration.uploaded_at):%Y-%m-%d})"
+    if reported is None:
+        return f"No longer reported in declaration {uploaded}."
+    if reported.need is None:
+        return f"RMAP conformant when declaration {uploaded} was matched: nothing more is needed."
+    reason = DueDiligenceAction.Reason(reported.need.reason).label
+    return f"{reason} in declaration {uploaded}: a new action replaces this one."
+
+
 def due_diligence_sync(*, declaration: Declaration, by=None) -> tuple[int, int]:
-    """Open an action for every non-conformant or unknown smelter of the (accepted) declaration that has
-    none, and close the supplier's open actions of that year and family that it no longer reports. Returns
-    (opened, closed)."""
-    concerns = _concerns(declaration)
+    """Give every smelter of the (accepted) declaration that is not conformant the action ``conformance``
+    names, unless it has that action open, and close the supplier's open actions of that year and family
+    that the declaration no longer calls for. Returns (opened, closed)."""
+    reported = _reported(declaration)
     open_actions = {
         action.key: action
         for action in DueDiligenceAction.objects.open()
         .select_for_update()
         .filter(supplier_id=declaration.supplier_id, year=declaration.year, family=declaration.family)
     }
-    closed = 0
+    still_open = []
     for key, action in open_actions.items():
-        if key not in concerns:
-            _close(
-                action,
-                by=by,
-                declaration=declaration,
-                note=f"No longer reported in declaration {declaration.filename} "
-                f"(uploaded {timezone.localtime(declaration.uploaded_at):%Y-%m-%d}).",
-            )
-            closed += 1
-    deadline = timezone.localdate() + dt.timedelta(days=MineralsPolicy.current().dd_deadline_days)
+        smelter = reported.get(key)
+        if smelter is not None and smelter.need is not None and smelter.need.reason == action.reason:
+            action.declared = smelter.row
+            still_open.append(action)
+        else:
+            _close(action, by=by, declaration=declaration, note=_closing_note(declaration, smelter))
+    kept = {action.key for action in still_open}
+    policy, today = MineralsPolicy.current(), timezone.localdate()
     new = [
         DueDiligenceAction(
             supplier_id=declaration.supplier_id,
             year=declaration.year,
             family=declaration.family,
-            key=concern.key,
-            smelter=concern.row.smelter,
-            declared=concern.row,
-            metal=concern.row.metal,
-            smelter_label=concern.label,
-            reason=concern.reason,
-            deadline=deadline,
+            key=key,
+            smelter=smelter.row.smelter,
+            declared=smelter.row,
+            metal=smelter.row.metal,
+            smelter_label=smelter.label,
+            reason=smelter.need.reason,
+            kind=smelter.need.kind,
+            deadline=smelter.need.deadline(policy=policy, on=today),
         )
-        for key, concern in concerns.items()
-        if key not in open_actions
+        for key, smelter in reported.items()
+        if smelter.need is not None and key not in kept
     ]
     DueDiligenceAction.objects.bulk_create(new, batch_size=WRITE_BATCH)
-    still_open = [action for key, action in open_actions.items() if key in concerns]
-    for action in still_open:
-        action.declared = concerns[action.key].row
     DueDiligenceAction.objects.bulk_update(still_open, ["declared"], batch_size=WRITE_BATCH)
-    return len(new), closed
+    return len(new), len(open_actions) - len(still_open)
 
 
 def dd_action_close(*, action: DueDiligenceAction, by, note: str, evidence=None) -> DueDiligenceAction:

@@ -18,11 +18,12 @@ from django.db.models import DateField, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from audits.models import Audit, Auditor, AuditPolicy, CorrectiveActionPlan, Finding, ProgressUpdate
+from audits.models import Audit, Auditor, AuditPolicy, Finding, ProgressUpdate
+from common.bulk import ids_in
 from minerals.models import Declaration, DueDiligenceAction, MineralsPolicy
 from suppliers.models import Agreement, ExternalAssessment, OnboardingPolicy, Supplier
 
-from .registry import IdRange, ItemInfo, ItemKind, admin_link, ids_in, register
+from .registry import IdRange, ItemInfo, ItemKind, admin_link, register
 
 ACTIVE_SUPPLIER = [Supplier.Status.SCREENING, Supplier.Status.ADMITTED, Supplier.Status.SUSPENDED]
 PROGRESS_REPORT_DUE_DAY = 5  # the report on a month is due on this day of the next month
@@ -101,14 +102,9 @@ def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
 
 
 def cap_items(today: dt.date, within: IdRange | None = None):
-    """Findings whose plan is not in: none yet, or one not started or rejected (a finding has one plan)."""
-    plan_in = CorrectiveActionPlan.objects.filter(finding=OuterRef("pk")).exclude(
-        status__in=[CorrectiveActionPlan.Status.NOT_STARTED, CorrectiveActionPlan.Status.REJECTED]
-    )
+    """Findings whose plan is not in (``audits.deadlines.cap_pending``), due at their CAP due date."""
     return _annotated(
-        _open_issued_findings()
-        .filter(cap_due__isnull=False)
-        .exclude(Exists(_within(plan_in, "finding", within))),
+        Finding.objects.cap_pending(finding_ids=within),
         item=F("pk"),
         supplier=F("audit__supplier_id"),
         due=F("cap_due"),
@@ -334,11 +330,21 @@ register(
 # --- Responsible minerals ------------------------------------------------------------------------------
 
 
+def _open_dd_actions(*, follow_up: bool):
+    """Open due-diligence actions of one group (``minerals.conformance``), each due at its deadline."""
+    kind = Q(kind=DueDiligenceAction.Kind.FOLLOW_UP)
+    actions = DueDiligenceAction.objects.open().filter(kind if follow_up else ~kind)
+    return _annotated(actions, item=F("pk"), supplier=F("supplier_id"), due=F("deadline"))
+
+
 def dd_action_items(today: dt.date, within: IdRange | None = None):
-    """Open due-diligence actions on non-conformant or unknown smelters, due at their deadline."""
-    return _annotated(
-        DueDiligenceAction.objects.open(), item=F("pk"), supplier=F("supplier_id"), due=F("deadline")
-    )
+    """Due diligence or replacement of non-conformant or unknown smelters."""
+    return _open_dd_actions(follow_up=False)
+
+
+def follow_up_items(today: dt.date, within: IdRange | None = None):
+    """Follow-ups of active smelters (in RMAP assessment), due when the assessment is."""
+    return _open_dd_actions(follow_up=True)
 
 
 def _describe_dd_actions(ids: Sequence[int]) -> dict[int, ItemInfo]:
@@ -405,6 +411,17 @@ register(
         "evidence",
         open_items=dd_action_items,
         describe=_describe_dd_actions,
+    )
+)
+register(
+    ItemKind(
+        key="smelter_follow_up_due",
+        label="Smelter assessment follow-up due",
+        action="Check the outcome of the smelter's RMAP assessment and send it; a smelter that is not "
+        "conformant by now needs third-party due diligence or replacement",
+        open_items=follow_up_items,
+        describe=_describe_dd_actions,
+        max_stage=2,  # the smelter is in RMAP's own assessment: no suspension review for a late check
     )
 )
 register(

@@ -1,5 +1,5 @@
-"""Forms of the register's admin pages. They collect input; the services in ``lifecycle`` and ``risk``
-decide whether it is allowed."""
+"""Forms of the register's admin pages. They collect input; the services in ``services``, ``lifecycle`` and
+``risk`` decide whether it is allowed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 
-from . import lifecycle
+from . import lifecycle, services
 from .models import (
     ELIGIBLE_BUYER,
     RiskLevel,
@@ -21,28 +21,19 @@ from .models import (
 
 
 class SupplierAdminForm(forms.ModelForm):
-    """The supplier's own fields; status and risk change only through the lifecycle and risk services."""
+    """The supplier's own fields (``services.EDITABLE_FIELDS``), checked by the master data's rules
+    (``services.supplier_problems``) and saved by ``services.supplier_create`` / ``supplier_update`` (the
+    admin's ``save_model``); status and risk change only through the lifecycle and risk services."""
 
     class Meta:
         model = Supplier
-        fields = [
-            "code",
-            "name",
-            "legal_name",
-            "category",
-            "tier",
-            "parent",
-            "commodity",
-            "business_units",
-            "country",
-            "buyer",
-            "annual_spend",
-            "currency",
-            "strategic",
-        ]
+        fields = services.EDITABLE_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "parent" in self.fields:
+            # The search offers tier-1 suppliers only; any other is refused by the rule, which says why.
+            self.fields["parent"].queryset = Supplier.objects.all()
         if "buyer" in self.fields:
             # Buyers are procurement staff (``models.ELIGIBLE_BUYER``): a short list, and one procurement
             # staff can pick from without the right to browse user accounts. A current buyer who is no longer
@@ -64,6 +55,17 @@ class SupplierAdminForm(forms.ModelForm):
             raise forms.ValidationError(buyer_not_eligible_message(buyer))
         return buyer
 
+    def clean(self):
+        cleaned = super().clean()
+        values = {name: cleaned[name] for name in self._meta.fields if name in cleaned}
+        problems = services.supplier_problems(
+            supplier=self.instance if self.instance.pk else None, values=values
+        )
+        for field, message in problems.items():
+            if field not in self.errors:  # a field refused already is not also refused by the rule
+                self.add_error(field, message)
+        return cleaned
+
 
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(label="New status")
@@ -82,10 +84,6 @@ class TransitionForm(forms.Form):
         field = self.fields["to"]
         field.choices = [(s, Supplier.Status(s).label) for s in allowed]
         field.widget.choices = [("", "---------")] + [(s, Supplier.Status(s).label) for s in offered]
-
-
-class TransitionReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), required=False)
 
 
 class RiskOverrideForm(forms.Form):

@@ -36,8 +36,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from common.workbooks import WorkbookRejected, read_table
 
+from . import services
 from .models import BusinessUnit, Commodity, Supplier, eligible_buyers
-from .tasks import schedule_risk_refresh
 
 COLUMNS = (
     "code",
@@ -58,20 +58,14 @@ SHEET_NAME = "Suppliers"
 
 LOOKUP_CHUNK = 1000  # codes, e-mails, names per lookup query
 WRITE_BATCH = 500  # rows per bulk statement
-REFRESH_CHUNK = 1000  # supplier ids per risk refresh task
 
-# Column -> Supplier field written from it (business_units is the many-to-many, handled apart).
+# Column -> the editable field (``services.EDITABLE_FIELDS``) an existing supplier's row writes. The code
+# identifies the row and business_units is the many-to-many, handled apart.
+_COLUMN_OF_FIELD = {"parent": "parent_code", "buyer": "buyer_email"}
 _FIELD_OF_COLUMN = {
-    "name": "name",
-    "legal_name": "legal_name",
-    "category": "category",
-    "tier": "tier",
-    "parent_code": "parent",
-    "country": "country",
-    "commodity": "commodity",
-    "buyer_email": "buyer",
-    "annual_spend": "annual_spend",
-    "currency": "currency",
+    _COLUMN_OF_FIELD.get(name, name): name
+    for name in services.EDITABLE_FIELDS
+    if _COLUMN_OF_FIELD.get(name, name) in COLUMNS and name not in ("code", "business_units")
 }
 # Common English names that django-countries spells differently.
 _COUNTRY_ALIASES = {
@@ -282,13 +276,7 @@ def _parse_row(
     if row.tier is None:
         fail("tier", f"must be 1 or 2, not {tier_text!r}" if tier_text else "required: 1 or 2")
 
-    row.parent_code = values.get("parent_code", "")
-    if row.tier == Supplier.Tier.DIRECT and row.parent_code:
-        fail("parent_code", "a direct (tier 1) supplier has no parent; leave parent_code empty")
-    elif row.tier == Supplier.Tier.KEY_INDIRECT and not row.parent_code:
-        fail("parent_code", "required for a key indirect (tier 2) supplier: the code of its tier-1 supplier")
-    elif row.parent_code and row.parent_code == row.code:
-        fail("parent_code", "a supplier cannot be its own parent")
+    row.parent_code = values.get("parent_code", "")  # checked against the register (``_Plan.resolve``)
 
     country_text = values.get("country", "")
     row.country = _country_code(country_text)
@@ -428,6 +416,7 @@ class _Plan:
         )
         self.buyers = self._lookup_buyers({row.buyer_email.lower() for row in self.rows if row.buyer_email})
 
+        children = self._children_outside_the_file()
         for row in self.rows:
             for token in row.business_units:
                 if token.lower() not in self.business_units:
@@ -447,9 +436,7 @@ class _Plan:
                     self.fail(
                         row, "buyer_email", f"several users have the e-mail address {row.buyer_email!r}"
                     )
-            if row.tier == Supplier.Tier.KEY_INDIRECT and row.parent_code and row.parent_code != row.code:
-                self._check_parent(row)
-        self._check_demoted_parents()
+            self._check_tier(row, children)
 
     def _lookup_buyers(self, emails: set[str]) -> dict[str, Any]:
         """Users who may be a buyer (``suppliers.models.eligible_buyers``) by e-mail, case-insensitively."""
@@ -468,22 +455,30 @@ class _Plan:
         supplier = self.suppliers.get(code)
         return supplier.tier if supplier is not None else None
 
-    def _check_parent(self, row: _Row) -> None:
+    def _check_tier(self, row: _Row, children: dict[str, list[str]]) -> None:
+        """The tier and parent rule (``services.tier_problems``), with the parent's tier as it will be once
+        the file is written; a parent neither in the register nor in the file is named here."""
+        if row.tier is None:
+            return
         code = row.parent_code
-        tier = self._final_tier(code)
-        in_file = code in self.first_row
-        if tier is None and not in_file:
-            self.fail(row, "parent_code", f"no supplier with code {code!r} in the register or in this file")
-        elif tier == Supplier.Tier.KEY_INDIRECT:
-            where = "in this file" if in_file else "in the register"
-            self.fail(
-                row,
-                "parent_code",
-                f"{code!r} is a key indirect (tier 2) supplier {where}; the parent must be tier 1",
-            )
+        parent_tier = self._final_tier(code) if code else None
+        first = self.first_row.get(row.code) is row
+        problems = services.tier_problems(
+            code=row.code,
+            tier=row.tier,
+            parent=code or None,
+            parent_tier=parent_tier,
+            children=children.get(row.code, ()) if first else (),
+        )
+        if "parent" not in problems and code and parent_tier is None and code not in self.first_row:
+            problems["parent"] = f"no supplier with code {code!r} in the register or in this file"
+        for name in ("parent", "tier"):
+            if name in problems:
+                self.fail(row, _COLUMN_OF_FIELD.get(name, name), problems[name])
 
-    def _check_demoted_parents(self) -> None:
-        """A tier-1 supplier that becomes tier 2 must not keep key indirect suppliers outside the file."""
+    def _children_outside_the_file(self) -> dict[str, list[str]]:
+        """Codes of the key indirect suppliers, not in this file, of each tier-1 supplier the file makes tier
+        2: they would keep it as their parent."""
         demoted = sorted(
             code
             for code, row in self.first_row.items()
@@ -498,13 +493,7 @@ class _Plan:
             ):
                 if child not in self.first_row:
                     children.setdefault(parent, []).append(child)
-        for parent, kids in children.items():
-            listed = ", ".join(sorted(kids)[:5]) + (", ..." if len(kids) > 5 else "")
-            self.fail(
-                self.first_row[parent],
-                "tier",
-                f"{parent!r} has key indirect suppliers not in this file ({listed}); it must stay tier 1",
-            )
+        return children
 
     # --- writing ---
 
@@ -587,9 +576,7 @@ class _Plan:
             for batch in _chunks(really_updated, WRITE_BATCH):
                 bulk_update_with_history(batch, Supplier, update_fields, batch_size=WRITE_BATCH, **history)
 
-            refresh_ids = [supplier.pk for supplier in created + really_updated]
-            for chunk in _chunks(refresh_ids, REFRESH_CHUNK):
-                schedule_risk_refresh(list(chunk))
+            services.reassess_after_commit(supplier.pk for supplier in created + really_updated)
 
         return ImportResult(
             filename=filename,

@@ -2,8 +2,9 @@
 corrective action. Each action finds the object in the caller's scope (``permissions``), checks the role,
 calls one service of ``audits.services`` and shapes the answer.
 
-Errors: a service's ``Invalid`` answers 400 ``{"detail", "field"}``, its ``Conflict`` 409 ``{"detail"}``; a
-rejected upload 413 (too large) or 400 (wrong type) ``{"detail"}`` naming the file. Every POST honours an
+Errors (``common.errors.exception_handler``): a service's ``Invalid`` answers 400 ``{"detail", "field"}``,
+its ``Conflict`` 409 ``{"detail"}``; a rejected upload 413 (too large) or 400 (wrong type) ``{"detail"}``
+naming the file. Every POST honours an
 ``Idempotency-Key`` header (``common.idempotency``).
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import django_filters
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from audits import services
 from audits.models import Audit, CorrectiveActionPlan, Evidence, ExtensionRequest, Finding, Severity
 from common.api import download_responses
-from common.errors import ApiErrorsMixin, ErrorSerializer, InvalidInputSerializer, exception_handler
+from common.errors import ApiErrorsMixin, ErrorSerializer, InvalidInputSerializer
 from common.files import UploadRejected, file_response
 from common.filters import IdFilter
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -103,22 +103,6 @@ class UploadLimitHandler(FileUploadHandler):
         return None
 
 
-def api_exception_handler(exc, context) -> Response | None:
-    """DRF's handler, plus the audit services' errors and rejected uploads as JSON."""
-    if isinstance(exc, services.AuditError):
-        body = {"detail": exc.message}
-        if isinstance(exc, services.Invalid) and exc.field:
-            body["field"] = exc.field
-        return Response(body, status=exc.status_code)
-    if isinstance(exc, UploadRejected):
-        return Response({"detail": exc.message}, status=exc.status_code)
-    if isinstance(exc, RequestDataTooBig):
-        return Response(
-            {"detail": "The request body is too large."}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-        )
-    return exception_handler(exc, context)
-
-
 class AuditApiMixin(ApiErrorsMixin, IdempotentMixin):
     def initialize_request(self, request, *args, **kwargs):
         request.upload_handlers.insert(0, UploadLimitHandler(request))
@@ -128,9 +112,6 @@ class AuditApiMixin(ApiErrorsMixin, IdempotentMixin):
         """Whether the caller gets the serializers' internal fields (the schema documents them all)."""
         internal = getattr(self, "swagger_fake_view", False) or sees_audit_internals(self.request.user)
         return {**super().get_serializer_context(), "internal": internal}
-
-    def get_exception_handler(self):
-        return api_exception_handler
 
 
 class AuditPagination(PageNumberPagination):

@@ -1,10 +1,10 @@
 """Responsible minerals over HTTP: suppliers' CMRT/EMRT declarations (list, detail with smelters and issues,
 multipart upload) and the smelter registry (read-only).
 
-Errors: a service's ``Invalid`` or an unreadable workbook answers 400 ``{"detail", "field"}``; a rejected
-upload 413 (too large) or 400 (not XLSX) ``{"detail"}`` naming the file. A file the parser finds errors in
-is still stored (201) with status ``rejected`` and its issues. Every POST honours an ``Idempotency-Key``
-header (``common.idempotency``).
+Errors (``common.errors.exception_handler``): a service's ``Invalid`` or an unreadable workbook answers 400
+``{"detail", "field"}``; a rejected upload 413 (too large) or 400 (not XLSX) ``{"detail"}`` naming the file.
+A file the parser finds errors in is still stored (201) with status ``rejected`` and its issues. Every POST
+honours an ``Idempotency-Key`` header (``common.idempotency``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from common.api import download_responses
-from common.errors import ApiErrorsMixin, ErrorSerializer, InvalidInputSerializer, exception_handler
-from common.files import UploadRejected, file_response
+from common.errors import ApiErrorsMixin, ErrorSerializer, InvalidInputSerializer
+from common.files import file_response
 from common.filters import IntegerFilter
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import IdempotentMixin
@@ -40,17 +40,6 @@ from .serializers import (
     DeclarationUploadSerializer,
     SmelterSerializer,
 )
-
-
-def api_exception_handler(exc, context) -> Response | None:
-    if isinstance(exc, services.MineralsError):
-        body = {"detail": exc.message}
-        if exc.field:
-            body["field"] = exc.field
-        return Response(body, status=exc.status_code)
-    if isinstance(exc, UploadRejected):
-        return Response({"detail": exc.message}, status=exc.status_code)
-    return exception_handler(exc, context)
 
 
 class MineralsPagination(PageNumberPagination):
@@ -136,9 +125,6 @@ class DeclarationViewSet(
     ordering_fields = ["uploaded_at", "year"]
     ordering = ["-uploaded_at", "-pk"]
     parser_classes = [MultiPartParser, FormParser]
-
-    def get_exception_handler(self):
-        return api_exception_handler
 
     def get_serializer_class(self):
         if self.action == "retrieve":

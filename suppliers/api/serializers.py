@@ -1,5 +1,6 @@
 """Shapes of the supplier API: what goes in, what comes out, and the field-level checks that name the field
-at fault. Lifecycle and risk rules stay in ``suppliers.lifecycle`` and ``suppliers.risk``.
+at fault. The master data's rules stay in ``suppliers.services`` (the supplier's ``validate`` asks it, to name
+every field at fault at once), lifecycle and risk rules in ``suppliers.lifecycle`` and ``suppliers.risk``.
 
 What outside users see. Serializers that mix the company's internal facts with what a supplier may know
 name the internal fields in ``Meta.internal_fields`` (``InternalFieldsMixin``); they are left out of the
@@ -30,7 +31,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from suppliers import lifecycle, risk
+from suppliers import lifecycle, risk, services
 from suppliers.models import (
     BUYER_NOT_ELIGIBLE,
     BusinessUnit,
@@ -179,11 +180,11 @@ class SupplierSerializer(InternalFieldsMixin, CountryFieldMixin, serializers.Mod
 
     parent = serializers.SlugRelatedField(
         slug_field="code",
-        queryset=Supplier.objects.filter(tier=Supplier.Tier.DIRECT),
+        queryset=Supplier.objects.all(),  # a tier-2 parent is refused by services.tier_problems, by name
         allow_null=True,
         required=False,
         help_text="Code of the tier-1 supplier a key indirect (tier 2) supplier supplies.",
-        error_messages={"does_not_exist": "No direct (tier 1) supplier has the code '{value}'."},
+        error_messages={"does_not_exist": "No supplier has the code '{value}'."},
     )
     business_units = serializers.SlugRelatedField(
         slug_field="code",
@@ -224,21 +225,9 @@ class SupplierSerializer(InternalFieldsMixin, CountryFieldMixin, serializers.Mod
         model = Supplier
         fields = [
             "id",
-            "code",
-            "name",
-            "legal_name",
-            "category",
-            "tier",
-            "parent",
-            "business_units",
-            "commodity",
-            "country",
+            *services.EDITABLE_FIELDS,
             "region",
-            "buyer",
             "buyer_email",
-            "annual_spend",
-            "currency",
-            "strategic",
             "status",
             "status_changed_at",
             "risk_level",
@@ -272,45 +261,10 @@ class SupplierSerializer(InternalFieldsMixin, CountryFieldMixin, serializers.Mod
         links = SupplierLinksSerializer(context=self.context).fields
         return {name: url(route) for name, route in LINK_ROUTES.items() if name in links}
 
-    def _current(self, attrs: dict, name: str, default=None):
-        if name in attrs:
-            return attrs[name]
-        return getattr(self.instance, name) if self.instance is not None else default
-
     def validate(self, attrs: dict) -> dict:
-        errors: dict[str, str] = {}
-        tier = self._current(attrs, "tier", Supplier.Tier.DIRECT)
-        parent = self._current(attrs, "parent")
-        if tier == Supplier.Tier.KEY_INDIRECT and parent is None:
-            errors["parent"] = (
-                "A key indirect (tier 2) supplier needs its tier-1 parent: give the parent's code."
-            )
-        elif tier == Supplier.Tier.DIRECT and parent is not None:
-            errors["parent"] = (
-                "A direct (tier 1) supplier has no parent; use tier 2 for a key indirect supplier."
-            )
-        elif self.instance is not None and parent is not None and parent.pk == self.instance.pk:
-            errors["parent"] = "A supplier cannot be its own parent."
-        if (
-            self.instance is not None
-            and tier == Supplier.Tier.KEY_INDIRECT
-            and self.instance.tier == Supplier.Tier.DIRECT
-            and self.instance.key_indirect_suppliers.exists()
-        ):
-            errors["tier"] = (
-                f"{self.instance.code} is the parent of key indirect suppliers and must stay a direct "
-                "(tier 1) supplier."
-            )
-        spend = self._current(attrs, "annual_spend")
-        currency = self._current(attrs, "currency", "")
-        if spend is not None and not currency:
-            errors["currency"] = "Annual spend needs a currency (three-letter ISO 4217 code, e.g. USD)."
-        elif spend is None and currency:
-            errors["annual_spend"] = (
-                "A currency is given without annual spend: give the spend or leave out the currency."
-            )
-        if errors:
-            raise serializers.ValidationError(errors)
+        problems = services.supplier_problems(supplier=self.instance, values=attrs)
+        if problems:
+            raise serializers.ValidationError(problems)
         return attrs
 
 

@@ -1,19 +1,19 @@
 """The supplier register over HTTP. Each action takes input, calls one service or selector of
-``suppliers.lifecycle`` / ``suppliers.risk`` and shapes the answer; the rules live there."""
+``suppliers.services`` / ``suppliers.lifecycle`` / ``suppliers.risk`` and shapes the answer; the rules live
+there, and their refusals answer through ``common.errors.exception_handler`` (``ApiErrorsMixin``)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from common.errors import ApiErrorsMixin, ErrorSerializer, InvalidInputSerializer
-from suppliers import lifecycle, risk, roles
+from suppliers import lifecycle, risk, roles, services
 from suppliers.models import Supplier
-from suppliers.tasks import schedule_risk_refresh
 
 from .filters import SupplierContactFilter, SupplierFilter
 from .permissions import (
@@ -35,11 +35,6 @@ from .serializers import (
     TransitionRefusedSerializer,
     TransitionRequestSerializer,
     TransitionResultSerializer,
-)
-
-# Master-data fields the risk model reads (suppliers.risk.Inputs): changing one schedules a reassessment.
-RISK_INPUT_FIELDS = frozenset(
-    {"country", "commodity", "tier", "category", "strategic", "annual_spend", "currency"}
 )
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such supplier in the caller's scope.")
@@ -117,13 +112,14 @@ class SupplierViewSet(
         owner = {}
         if "buyer" not in serializer.validated_data and roles.has_role(self.request.user, roles.PROCUREMENT):
             owner["buyer"] = self.request.user
-        supplier = serializer.save(**owner)
-        schedule_risk_refresh([supplier.pk])
+        serializer.instance = services.supplier_create(
+            by=self.request.user, **{**serializer.validated_data, **owner}
+        )
 
     def perform_update(self, serializer):
-        supplier = serializer.save()
-        if RISK_INPUT_FIELDS & serializer.validated_data.keys():
-            schedule_risk_refresh([supplier.pk])
+        services.supplier_update(
+            supplier=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
     def _supplier_for_risk(self, pk) -> Supplier:
         return self.get_queryset().select_related("risk_assessment__model").get(pk=pk)
@@ -168,14 +164,9 @@ class SupplierViewSet(
         to = data.validated_data["to"]
         if not request.user.has_perm(lifecycle.permission_for(to)):
             raise PermissionDenied(f"You may not move suppliers to '{Supplier.Status(to).label}'.")
-        try:
-            step = lifecycle.supplier_transition(
-                supplier=supplier, to=to, by=request.user, reason=data.validated_data["reason"]
-            )
-        except lifecycle.TransitionRefused as refused:
-            return Response(
-                {"detail": refused.message, "unmet": refused.unmet}, status=status.HTTP_409_CONFLICT
-            )
+        step = lifecycle.supplier_transition(
+            supplier=supplier, to=to, by=request.user, reason=data.validated_data["reason"]
+        )
         return Response(TransitionResultSerializer({"status": supplier.status, "transition": step}).data)
 
     @extend_schema(
@@ -222,10 +213,7 @@ class SupplierViewSet(
         supplier = self.get_object()
         data = RiskOverrideRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            risk.risk_override_set(supplier=supplier, by=request.user, **data.validated_data)
-        except risk.OverrideRefused as refused:
-            raise ValidationError({"detail": str(refused)}) from refused
+        risk.risk_override_set(supplier=supplier, by=request.user, **data.validated_data)
         return Response(RiskSerializer(self._supplier_for_risk(supplier.pk)).data)
 
     @extend_schema(

@@ -375,14 +375,15 @@ def test_parent_rules_are_enforced(tmp_path):
     result = run(path)
 
     assert [str(error) for error in result.errors] == [
-        "row 2, column parent_code: a direct (tier 1) supplier has no parent; leave parent_code empty",
-        "row 3, column parent_code: required for a key indirect (tier 2) supplier: "
-        "the code of its tier-1 supplier",
+        "row 2, column parent_code: A direct (tier 1) supplier has no parent; "
+        "use tier 2 for a key indirect supplier.",
+        "row 3, column parent_code: A key indirect (tier 2) supplier needs its tier-1 parent: "
+        "give the parent's code.",
         "row 4, column parent_code: no supplier with code 'NOPE' in the register or in this file",
-        "row 5, column parent_code: 'E' is a key indirect (tier 2) supplier in this file; "
-        "the parent must be tier 1",
-        "row 7, column parent_code: 'EXIST-T2' is a key indirect (tier 2) supplier in the register; "
-        "the parent must be tier 1",
+        "row 5, column parent_code: E is a key indirect (tier 2) supplier; "
+        "the parent must be a direct (tier 1) supplier.",
+        "row 7, column parent_code: EXIST-T2 is a key indirect (tier 2) supplier; "
+        "the parent must be a direct (tier 1) supplier.",
     ]
 
 
@@ -395,7 +396,8 @@ def test_tier1_supplier_with_key_indirect_suppliers_outside_the_file_cannot_beco
     result = run(path)
 
     assert [str(error) for error in result.errors] == [
-        "row 2, column tier: 'P-1' has key indirect suppliers not in this file (KID-1); it must stay tier 1"
+        "row 2, column tier: P-1 is the parent of key indirect suppliers (KID-1) and must stay a direct "
+        "(tier 1) supplier."
     ]
     assert Supplier.objects.get(code="P-1").tier == 1
 
