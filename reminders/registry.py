@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.db import connection
-from django.db.models import BooleanField, Expression, F, Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 IdRange = tuple[int, int]  # lowest and highest item id of one batch of the scan, both included
@@ -31,35 +30,6 @@ class ItemInfo:
     responsible: tuple[str, ...] | None = None  # e-mails of who must act; None: the supplier's contacts
     due: dt.date | None = None  # the item's own due date, where it has one
     supplier_id: int | None = None
-
-
-class _AnyOfIds(Expression):
-    """``field = ANY(ids)`` on PostgreSQL: the ids go as one array parameter, where ``field IN (…)`` has one
-    parameter per id for the driver to write into the query (5,000 a batch)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, field: str, ids: Sequence[int]):
-        super().__init__()
-        self.target = F(field)
-        self.ids = [int(i) for i in ids]
-
-    def get_source_expressions(self):
-        return [self.target]
-
-    def set_source_expressions(self, exprs):
-        (self.target,) = exprs
-
-    def as_sql(self, compiler, connection):
-        sql, params = compiler.compile(self.target)
-        return f"{sql} = ANY(CAST(%s AS bigint[]))", [*params, self.ids]
-
-
-def ids_in(field: str, ids: Sequence[int]) -> Q | Expression:
-    """A filter on ``field`` being one of ``ids``, for a batch of thousands of ids."""
-    if connection.vendor == "postgresql":
-        return _AnyOfIds(field, ids)
-    return Q(**{f"{field}__in": list(ids)})
 
 
 def admin_link(viewname: str) -> Callable[[int], str]:
@@ -89,7 +59,7 @@ class ItemKind:
     label: str
     open_items: OpenItems
     # ``describe(ids)``: the items that still exist, by id, in a fixed number of queries that read values (no
-    # model instances); callers pass ids in batches (``services.DESCRIBE_BATCH``).
+    # model instances); callers pass ids in batches (``services.items.DESCRIBE_BATCH``).
     describe: Callable[[Sequence[int]], dict[int, ItemInfo]]
     action: str  # what the responsible party must do, in words
     due_soon_days: int | None = None  # stage 0 this many days ahead (default: the ladder's stage 0 offset)

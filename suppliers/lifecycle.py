@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common import bulk
+from common.exceptions import Conflict
+
 from . import seams
-from .history import supplier_history_copy
 from .models import Agreement, ExternalAssessment, OnboardingPolicy, StatusTransition, Supplier
 from .risk import risk_refresh
 from .tasks import schedule_risk_refresh
@@ -70,13 +72,13 @@ class AdmissionCheck:
         return [condition.message for condition in self.conditions if not condition.met]
 
 
-class TransitionRefused(Exception):
-    """The requested step is not allowed; ``unmet`` lists the gate's unmet conditions, if any."""
+class TransitionRefused(Conflict):
+    """The requested step is not allowed (HTTP 409); ``unmet`` lists the gate's unmet conditions, if any, and
+    the API answers them with the message (``{"detail", "unmet"}``)."""
 
     def __init__(self, message: str, *, unmet: list[str] | None = None):
-        super().__init__(message)
-        self.message = message
         self.unmet = unmet or []
+        super().__init__(message, extra={"unmet": self.unmet})
 
     def __str__(self) -> str:
         if not self.unmet:
@@ -274,7 +276,7 @@ def _flag_for_suspension_review(*, reasons: dict[int, str], at: dt.datetime) -> 
                 f"UPDATE {table} SET {flag} = %s, {reason} = %s, {flagged_at} = %s WHERE {pk} = %s",  # noqa: S608
                 [(True, reasons[supplier_id], when, supplier_id) for supplier_id in flagged],
             )
-        supplier_history_copy(flagged, reason=FLAG_REASON, at=at)
+        bulk.history_copy(Supplier, flagged, reason=FLAG_REASON, at=at)
     return flagged
 
 

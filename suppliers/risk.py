@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common import bulk
+from common.exceptions import Invalid
+
 from . import seams
-from .history import supplier_history_copy
 from .models import CountryRisk, ExternalAssessment, RiskAssessment, RiskLevel, RiskModel, Supplier
 
 TWO_PLACES = Decimal("0.01")
@@ -428,7 +430,7 @@ def _assess_batch(
     if updates:
         _store_risk_fields(updates)
     if moved:
-        supplier_history_copy(moved, reason="Risk reassessed", by=by)
+        bulk.history_copy(Supplier, moved, reason="Risk reassessed", by=by)
     return len(new_assessments)
 
 
@@ -450,7 +452,7 @@ def _insert_assessments(assessments: list[tuple], *, model: RiskModel, now: dt.d
     ]
     varying = ("supplier", "score", "score_level", "level", "factors", "hard_rules", "fingerprint")
     meta = RiskAssessment._meta
-    stored = _insert_rows(
+    stored = bulk.insert_rows(
         RiskAssessment,
         varying,
         rows,
@@ -465,82 +467,7 @@ def _store_risk_fields(updates: list[list]) -> None:
     ``bulk_update`` builds a CASE per row and field, which the database evaluates row by row against every
     other row of the batch."""
     rows = [(pk, level, str(score), assessment) for pk, level, score, assessment in updates]
-    _update_rows(Supplier, SUPPLIER_RISK_FIELDS, rows)
-
-
-def _insert_rows(
-    model: type[models.Model], varying: Sequence[str], rows: list[tuple], *, given: dict, returning: Sequence
-) -> list[tuple]:
-    """Insert ``rows`` of the ``varying`` fields' values, with ``given`` values (else the field's default) for
-    the model's other fields; returns the ``returning`` fields of the new rows, in no particular order.
-
-    Values are as the database takes them, JSON as its text and decimals as strings. PostgreSQL gets the rows
-    as one JSON parameter unpacked by ``json_array_elements``: psycopg prepares parameters one by one in
-    Python, and multi-row VALUES for 5,000 assessments have 45,000 of them. Other databases get multi-row
-    VALUES in chunks under their parameter limit."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    position = {meta.get_field(name): i for i, name in enumerate(varying)}
-    constants = {
-        f: f.get_db_prep_save(given[f.name] if f.name in given else f.get_default(), connection)
-        for f in fields
-        if f not in position
-    }
-    columns = ", ".join(quote(f.column) for f in fields)
-    back = ", ".join(quote(f.column) for f in returning)
-    # Table and column names come from the model, never from input.
-    insert = f"INSERT INTO {quote(meta.db_table)} ({columns})"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            values = ", ".join(
-                f"CAST(e->>{position[f]} AS {f.cast_db_type(connection)})" if f in position else "%s"
-                for f in fields
-            )
-            cursor.execute(
-                f"{insert} SELECT {values} FROM jsonb_array_elements(CAST(%s AS jsonb)) AS e "  # noqa: S608
-                f"RETURNING {back}",
-                [*constants.values(), json.dumps(rows)],
-            )
-            return cursor.fetchall()
-        results: list[tuple] = []
-        per_statement = (connection.features.max_query_params or len(rows) * len(fields)) // len(fields)
-        placeholders = f"({', '.join(['%s'] * len(fields))})"
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            cursor.execute(
-                f"{insert} VALUES {', '.join([placeholders] * len(chunk))} RETURNING {back}",
-                [row[position[f]] if f in position else constants[f] for row in chunk for f in fields],
-            )
-            results.extend(cursor.fetchall())
-        return results
-
-
-def _update_rows(model: type[models.Model], names: Sequence[str], rows: list[tuple]) -> None:
-    """Set the fields ``names`` of the rows ``(pk, *values)`` (values as for ``_insert_rows``): on PostgreSQL
-    one ``UPDATE ... FROM json_array_elements(...)``, elsewhere one ``executemany``."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    fields = [meta.get_field(name) for name in names]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            assignments = ", ".join(
-                f"{quote(f.column)} = CAST(e->>{i} AS {f.cast_db_type(connection)})"
-                for i, f in enumerate(fields, start=1)
-            )
-            # Table and column names come from the model, never from input.
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM jsonb_array_elements(CAST(%s AS jsonb)) AS e "  # noqa: S608
-                f"WHERE {table}.{quote(meta.pk.column)} = CAST(e->>0 AS {meta.pk.cast_db_type(connection)})",
-                [json.dumps(rows)],
-            )
-        else:
-            assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-            cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608
-                [(*values, pk) for pk, *values in rows],
-            )
+    bulk.update_rows(Supplier, SUPPLIER_RISK_FIELDS, rows)
 
 
 def _country_scores() -> dict[str, int]:
@@ -579,8 +506,8 @@ def risk_assess(*, supplier: Supplier, by=None) -> RiskAssessment:
     return supplier.risk_assessment
 
 
-class OverrideRefused(Exception):
-    pass
+class OverrideRefused(Invalid):
+    """A risk override that cannot be set or cleared (HTTP 400), naming the field at fault."""
 
 
 @transaction.atomic
@@ -588,9 +515,11 @@ def risk_override_set(*, supplier: Supplier, level: str, reason: str, by) -> Sup
     """Set a manual risk level with a reason; kept in the supplier's history with who and when."""
     reason = (reason or "").strip()
     if level not in RiskLevel.values:
-        raise OverrideRefused(f"'{level}' is not a risk level; use one of {', '.join(RiskLevel.values)}.")
+        raise OverrideRefused(
+            f"'{level}' is not a risk level; use one of {', '.join(RiskLevel.values)}.", field="level"
+        )
     if not reason:
-        raise OverrideRefused("A risk override needs a reason.")
+        raise OverrideRefused("A risk override needs a reason.", field="reason")
     if by is not None and not by.has_perm("suppliers.override_risk"):
         raise OverrideRefused("You may not override risk levels.")
     locked = (
