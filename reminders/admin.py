@@ -1,14 +1,14 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import OuterRef
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from common.admin import ReadOnlyAdmin, reason_view
 from common.queries import count_per_row
 from suppliers.admin import SupplierAdmin
 from suppliers.lifecycle import TransitionRefused, supplier_clear_suspension_review
@@ -113,19 +113,8 @@ class DigestFilter(admin.SimpleListFilter):
         return queryset.filter(digest_items__digest=int(self.value()))
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Reminder)
-class ReminderAdmin(ReadOnly):
+class ReminderAdmin(ReadOnlyAdmin):
     """The reminder log: every (item, kind, stage) notified, once. Newest first by primary key, so that a page
     is read backwards along the primary key's index instead of sorting the log; no date hierarchy (it reads
     the dates of the whole log) but a date filter; the count stops at ``CappedCountPaginator.CAP``."""
@@ -155,7 +144,7 @@ class ReminderAdmin(ReadOnly):
 
 
 @admin.register(Digest)
-class DigestAdmin(ReadOnly):
+class DigestAdmin(ReadOnlyAdmin):
     """Digests, newest run first. Each row's item count is a subquery that the database runs for the rows of
     the page only (over the digest-item index), not a GROUP BY over every digest's items."""
 
@@ -195,7 +184,7 @@ class DigestAdmin(ReadOnly):
 
 
 @admin.register(ReminderRun)
-class ReminderRunAdmin(ReadOnly):
+class ReminderRunAdmin(ReadOnlyAdmin):
     list_display = [
         "day",
         "started_at",
@@ -264,24 +253,23 @@ class SupplierWithEscalationsAdmin(SupplierAdmin):
         supplier = self.get_object(request, object_id)
         if supplier is None:
             return redirect("admin:suppliers_supplier_changelist")
-        reason = request.POST.get("reason", "") if request.method == "POST" else ""
-        if request.method == "POST":
-            try:
-                supplier_clear_suspension_review(supplier=supplier, by=request.user, reason=reason)
-            except TransitionRefused as refused:
-                self.message_user(request, str(refused), messages.ERROR)
-            else:
-                self.message_user(request, f"Suspension review of {supplier.code} cleared.", messages.SUCCESS)
-                return redirect("admin:suppliers_supplier_change", supplier.pk)
-        return TemplateResponse(
+
+        def clear(reason: str) -> str:
+            supplier_clear_suspension_review(supplier=supplier, by=request.user, reason=reason)
+            return f"Suspension review of {supplier.code} cleared."
+
+        return reason_view(
+            self,
             request,
-            "admin/reminders/clear_review.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "supplier": supplier,
-                "title": f"Clear the suspension review of {supplier}",
-            },
+            supplier,
+            service=clear,
+            title=f"Clear the suspension review of {supplier}",
+            here="Clear suspension review",
+            intro=format_html("<strong>Flagged:</strong> {}", supplier.suspension_review_reason),
+            label="Outcome of the review (required)",
+            help_text="Suspend the supplier separately with “Change status” if the review decides so.",
+            submit="Clear the flag",
+            invalid=(TransitionRefused,),
         )
 
 

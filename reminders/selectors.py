@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.db.models import Max
 
 from . import registry
-from .models import EscalationStage, Reminder
+from .ladder import Ladder
+from .models import Reminder
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,12 @@ def open_escalations(*, supplier_id: int, today: dt.date) -> list[Escalation]:
         for item, period in kind.open_items(today).filter(r_item__in=ids).values_list("r_item", "r_period"):
             still_open.add((key, item, period))
         info.update({(key, item_id): item for item_id, item in kind.describe(list(ids)).items()})
-    names = dict(EscalationStage.objects.values_list("stage", "name"))
+    ladder = Ladder.current()
     return [
         Escalation(
             kind=registry.get(row["kind"]).label,
             stage=row["stage"],
-            stage_name=names.get(row["stage"], f"Stage {row['stage']}"),
+            stage_name=ladder.name_of(row["stage"]),
             title=info[(row["kind"], row["item_id"])].title,
             url=info[(row["kind"], row["item_id"])].url,
             due=row["due"],

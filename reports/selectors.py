@@ -23,8 +23,9 @@ Definitions (DESIGN.md "The annual report"):
 - *Rectification*: the findings needing corrective action of the year's completed audits, by their status
   on the as-of day (``audits.deadlines.rectification_status_expression``).
 - *Overdue items by escalation stage* (dashboard): findings whose rectification is overdue on the as-of
-  day, by how long overdue, counted on the offsets of the escalation ladder (``EscalationStage`` with an
-  offset of 0 days or more: by default stage 1 from the due date, 2 after 14 days, 3 after 30 days).
+  day, by the highest stage of the escalation ladder their days overdue have reached, as the reminders
+  record it (``reminders.ladder.stage_reached``), among the stages with an offset of 0 days or more: by
+  default stage 1 from the due date, 2 after 14 days, 3 after 30 days.
 - *Minerals*: ``minerals.selectors.smelter_statistics(year=...)``; zeros while the minerals app (or its
   selectors module) is not installed.
 
@@ -33,20 +34,17 @@ coverage) are frozen on first use after 31 December (``year_end``, ``reports.mod
 one table from then on; an ESG manager deletes a frozen year in the admin to have it worked out again (after
 correcting a backdated agreement or lifecycle step).
 
-Percentages are rounded half up to one decimal. Every function runs a fixed number of queries whatever the
-register's size (GROUP BY in the database, no loop over suppliers). The optional business unit narrows
-every supplier-based figure to the suppliers of that unit (the dashboard's filter); the minerals figures
-are not split by business unit. The dashboard leaves CSR Agreement coverage to the report: it reads every
-agreement, the slowest figure with a large register.
+Percentages are rounded half up to one decimal (``common.numbers.percent``). Every function runs a fixed
+number of queries whatever the register's size (GROUP BY in the database, no loop over suppliers). The
+optional business unit narrows every supplier-based figure to the suppliers of that unit (the dashboard's
+filter); the minerals figures are not split by business unit. The dashboard leaves CSR Agreement coverage
+to the report: it reads every agreement, the slowest figure with a large register.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from functools import reduce
 from itertools import chain
 
 from django.apps import apps
@@ -57,7 +55,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -70,6 +67,8 @@ from django.utils import timezone
 
 from audits.models import Audit, Finding, PerformanceBand
 from audits.selectors import latest_audit_per_supplier, rectification_summary
+from common.numbers import percent
+from reminders.ladder import stage_reached
 from reminders.models import EscalationStage
 from reports.models import YearEnd, YearEndSupplier
 from suppliers.models import (
@@ -84,7 +83,6 @@ from suppliers.models import (
 
 MIN_YEAR = 2000
 AUDIT_YEARS_ON_DASHBOARD = 5
-ONE_DECIMAL = Decimal("0.1")
 
 
 class InvalidYear(ValueError):
@@ -131,13 +129,6 @@ def report_period(*, year: int, today: dt.date | None = None) -> ReportPeriod:
     )
 
 
-def percent(part: int, whole: int) -> float:
-    """``part`` in % of ``whole``, rounded half up to one decimal; 0.0 when there is nothing to count."""
-    if not whole:
-        return 0.0
-    return float((Decimal(part * 100) / Decimal(whole)).quantize(ONE_DECIMAL, ROUND_HALF_UP))
-
-
 # --- Suppliers ------------------------------------------------------------------------------------------
 
 
@@ -175,11 +166,6 @@ def _admitted_during(period: ReportPeriod) -> list[Q]:
         Q(~Exists(in_year), ~Exists(after), status=Status.ADMITTED),
         Q(~Exists(in_year), Exists(first_after_leaves_admitted)),
     ]
-
-
-def production_suppliers(*, period: ReportPeriod, business_unit: BusinessUnit | None = None):
-    """The year's production suppliers (see the module's definitions)."""
-    return _suppliers(business_unit).production().filter(reduce(operator.or_, _admitted_during(period)))
 
 
 def _level_at_year_end(period: ReportPeriod):
@@ -384,30 +370,26 @@ def rectification_figures(*, period: ReportPeriod, business_unit: BusinessUnit |
 
 
 def overdue_by_stage(*, on: dt.date, business_unit: BusinessUnit | None = None) -> list[dict]:
-    """Findings whose rectification is overdue on ``on``, by the escalation stage their days overdue have
-    reached on the ladder's offsets (stages at or after the due date): two queries."""
+    """Findings whose rectification is overdue on ``on``, by the escalation stage they have reached among the
+    stages at or after the due date (``reminders.ladder.stage_reached``, the stage the reminders record), in
+    the ladder's order; those overdue by fewer days than the first such stage needs come first, as
+    "Overdue": two queries."""
     stages = list(EscalationStage.objects.filter(offset_days__gte=0).order_by("offset_days", "stage"))
     overdue = Finding.objects.overdue(on=on)
     if business_unit is not None:
         overdue = overdue.filter(audit__supplier__business_units=business_unit)
-    if not stages:
-        return [{"stage": None, "name": "Overdue", "offset_days": 0, "count": overdue.count()}]
-    reached = Case(
-        *(
-            When(rectification_due__lte=on - dt.timedelta(days=stage.offset_days), then=Value(stage.stage))
-            for stage in reversed(stages)
-        ),
-        default=Value(stages[0].stage),
-        output_field=IntegerField(),
-    )
+    reached = stage_reached(due="rectification_due", on=on, rungs=[(s.stage, s.offset_days) for s in stages])
     counts = {
         row["reached"]: row["n"]
         for row in overdue.annotate(reached=reached).values("reached").annotate(n=Count("pk")).order_by()
     }
-    return [
+    rows = [
         {"stage": s.stage, "name": s.name, "offset_days": s.offset_days, "count": counts.get(s.stage, 0)}
         for s in stages
     ]
+    if counts.get(None) or not stages:
+        rows.insert(0, {"stage": None, "name": "Overdue", "offset_days": 0, "count": counts.get(None, 0)})
+    return rows
 
 
 # --- Minerals -------------------------------------------------------------------------------------------

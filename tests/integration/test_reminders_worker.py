@@ -19,8 +19,8 @@ from django_celery_beat.schedulers import ModelEntry
 
 from audits.models import Audit, CorrectiveActionPlan, Finding
 from config.celery import app as celery_app
-from reminders import services
 from reminders.models import Digest, EscalationStage, Reminder, ReminderRun
+from reminders.services.items import FANOUT_BATCH
 from suppliers import roles
 from suppliers.models import Supplier
 from tests.factories import AuditFactory, ContactFactory, FindingFactory, SupplierFactory, UserFactory
@@ -241,7 +241,7 @@ def test_the_retry_job_during_a_long_run_does_not_send_half_built_digests(worker
     extra = Finding.objects.bulk_create(
         Finding(audit=audit, number=first + n, provision=provision, severity="major", description="Overtime.",
                 cap_due=today - dt.timedelta(days=13), rectification_due=today)
-        for n in range(services.FANOUT_BATCH)
+        for n in range(FANOUT_BATCH)
     )  # fmt: skip
     CorrectiveActionPlan.objects.bulk_create(
         CorrectiveActionPlan(finding=f, status=CorrectiveActionPlan.Status.APPROVED) for f in extra

@@ -9,6 +9,7 @@ from django.core import mail
 
 from reminders import services
 from reminders.models import Digest, DigestItem, Reminder, ReminderRun
+from reminders.services import digests, items, runs
 from suppliers.models import Supplier
 from tests.factories import ContactFactory, SupplierFactory
 from tests.reminders.helpers import accepted_finding, run
@@ -28,7 +29,7 @@ def test_a_run_that_died_between_the_scan_and_the_digests_is_sent_by_the_next_ru
     finding = accepted_finding(supplier)
     due = finding.rectification_due
     with monkeypatch.context() as patch:
-        patch.setattr(services, "flag_suppliers", crash)
+        patch.setattr(runs, "flag_suppliers", crash)
         with pytest.raises(WorkerLost):
             run(due)
     assert mail.outbox == []
@@ -51,12 +52,12 @@ def test_a_run_that_died_between_the_scan_and_the_digests_is_sent_by_the_next_ru
 def test_a_run_that_died_halfway_through_its_digests_leaves_each_recipient_one_digest_with_each_item_once(
     supplier, people, monkeypatch
 ):
-    monkeypatch.setattr(services, "FANOUT_BATCH", 1)
+    monkeypatch.setattr(items, "FANOUT_BATCH", 1)
     other = SupplierFactory(code="S-200", buyer=people["buyer"], status=Supplier.Status.ADMITTED)
     ContactFactory(supplier=other, email="csr@other.example")
     findings = [accepted_finding(supplier), accepted_finding(other), accepted_finding(supplier)]
     due = findings[0].rectification_due
-    insert = services._insert_digest_items
+    insert = digests._insert_digest_items
     calls = []
 
     def insert_then_die(pairs):
@@ -66,7 +67,7 @@ def test_a_run_that_died_halfway_through_its_digests_leaves_each_recipient_one_d
         insert(pairs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "_insert_digest_items", insert_then_die)
+        patch.setattr(digests, "_insert_digest_items", insert_then_die)
         with pytest.raises(WorkerLost):
             run(due)
     assert mail.outbox == []
@@ -91,7 +92,7 @@ def test_a_run_that_died_halfway_through_its_digests_leaves_each_recipient_one_d
 def test_a_dry_run_after_a_dead_run_shows_its_items_and_writes_nothing(supplier, monkeypatch):
     finding = accepted_finding(supplier)
     with monkeypatch.context() as patch:
-        patch.setattr(services, "build_digests", crash)
+        patch.setattr(runs, "build_digests", crash)
         with pytest.raises(WorkerLost):
             run(finding.rectification_due)
 
@@ -106,7 +107,7 @@ def test_an_item_closed_after_a_run_died_is_not_notified_by_the_next_run(supplie
     closed, still_open = accepted_finding(supplier), accepted_finding(supplier)
     due = closed.rectification_due
     with monkeypatch.context() as patch:
-        patch.setattr(services, "flag_suppliers", crash)
+        patch.setattr(runs, "flag_suppliers", crash)
         with pytest.raises(WorkerLost):
             run(due)
     closed.closed_on = due  # verified closed the same day, after the run died

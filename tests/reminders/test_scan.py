@@ -10,6 +10,7 @@ from django.db import connection, connections
 from audits.models import CorrectiveActionPlan
 from reminders import services
 from reminders.models import Digest, Reminder
+from reminders.services import scanning
 from suppliers.models import Supplier
 from tests.factories import ContactFactory, SupplierFactory
 from tests.reminders.helpers import accepted_finding
@@ -26,7 +27,7 @@ def recorded() -> set[tuple[str, int, int]]:
 
 @pytest.mark.parametrize("batch", [1, 2, 1000])
 def test_the_scan_chases_the_same_items_whatever_the_size_of_its_batches(supplier, monkeypatch, batch):
-    monkeypatch.setattr(services, "SCAN_BATCH", batch)
+    monkeypatch.setattr(scanning, "SCAN_BATCH", batch)
     plan_not_started = accepted_finding(supplier)
     plan_not_started.cap.status = CorrectiveActionPlan.Status.NOT_STARTED
     plan_not_started.cap.save()
@@ -59,7 +60,7 @@ def test_the_scan_chases_the_same_items_whatever_the_size_of_its_batches(supplie
 def test_a_second_run_the_same_day_records_and_sends_nothing_and_the_next_stage_is_recorded_later(
     supplier, monkeypatch
 ):
-    monkeypatch.setattr(services, "SCAN_BATCH", 1)
+    monkeypatch.setattr(scanning, "SCAN_BATCH", 1)
     findings = [accepted_finding(supplier) for _ in range(3)]
     due = findings[0].rectification_due
 
@@ -79,7 +80,7 @@ def test_a_second_run_the_same_day_records_and_sends_nothing_and_the_next_stage_
 def test_two_runs_started_at_the_same_moment_send_each_recipient_one_digest(people, monkeypatch):
     """In batches of one item, two runs side by side would each record some of the day's items and each
     send the buyer a digest; the second run waits for the first instead, then has nothing new to tell."""
-    monkeypatch.setattr(services, "SCAN_BATCH", 1)
+    monkeypatch.setattr(scanning, "SCAN_BATCH", 1)
     suppliers = []
     for n in range(4):
         supplier = SupplierFactory(
