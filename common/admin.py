@@ -1,7 +1,20 @@
-"""Spreadsheet exports for admin lists, filtered as on screen.
+"""Admin plumbing every app's admin shares: read-only admins, badges and lists in read-only fields, pages
+that ask for a reason, and spreadsheet exports of a list.
 
-Add ``ExportMixin`` before the admin base class and name the columns (each app keeps its lists' columns in
-its own ``exports.py``)::
+**Read-only.** ``ReadOnlyAdmin`` and ``ReadOnlyInline`` for records written only by the services (history,
+logs, what agencies and suppliers send through the API): they can be viewed, never added, changed or deleted.
+
+**Display.** ``badge`` draws a coloured label in one of the colours named here (``GREEN``, ``AMBER``,
+``RED``, ``BLUE``, ``GREY``); each app maps its own statuses to them. ``bullet_list`` shows lines (unmet
+conditions, a risk explanation) as a compact list.
+
+**A reason, then the service.** ``ask_reason`` is the second step of a list action that needs words from the
+user (reject the selected plans, suspend the selected suppliers); ``reason_view`` is a page of one object that
+asks for a reason and calls a service with it (return a report, clear a review). Both show
+``common/admin/confirm_reason.html``; each caller gives its own title, help text and service.
+
+**Exports.** Add ``ExportMixin`` before the admin base class and name the columns (each app keeps its lists'
+columns in its own ``exports.py``)::
 
     @admin.register(Supplier)
     class SupplierAdmin(ExportMixin, SimpleHistoryAdmin):
@@ -14,22 +27,208 @@ string), and two actions that export the selected rows. Both need the right to v
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
 from . import exports
 from .exports import Column
+
+# --- Read-only admins ----------------------------------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that only the services write: viewed here, never added, changed or deleted."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Badges and lists ----------------------------------------------------------------------------------
+
+# (background, text) of a badge.
+GREEN = ("#2e7d32", "#fff")
+AMBER = ("#f0a500", "#222")
+RED = ("#c62828", "#fff")
+BLUE = ("#1565c0", "#fff")
+GREY = ("#757575", "#fff")
+
+BADGE_STYLE = (
+    "display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:9px;font-weight:bold;"
+    "background:{};color:{}"
+)
+LIST_STYLE = "margin:0;padding-left:1.2em"
+
+
+def badge(text: str, *, colours: tuple[str, str], css: str = "") -> str:
+    """A coloured label; ``css`` names it for pages and tests (``risk-badge risk-high``)."""
+    return format_html('<span class="{}" style="{}">{}</span>', css, format_html(BADGE_STYLE, *colours), text)
+
+
+def bullet_list(lines: Iterable[str]) -> str:
+    return format_html(
+        '<ul style="{}">{}</ul>', LIST_STYLE, format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+    )
+
+
+# --- A reason, then the service ------------------------------------------------------------------------
+
+REASON_TEMPLATE = "common/admin/confirm_reason.html"
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 60}))
+
+    def __init__(self, *args, label: str = "Reason", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+
+
+def render_page(
+    model_admin: admin.ModelAdmin, request: HttpRequest, template: str, context: dict
+) -> TemplateResponse:
+    """An extra page of ``model_admin``, with the site's header and navigation."""
+    return TemplateResponse(
+        request,
+        template,
+        {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, **context},
+    )
+
+
+def ask_reason(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    title: str,
+    submit: str,
+    help_text: str,
+    required_message: str | None,
+    label: str = "Reason",
+    intro: str = "Selected:",
+    describe: Callable[[Model], str] = str,
+) -> tuple[str | None, TemplateResponse | None]:
+    """The second step of a list action that needs words from the user: returns ``(text, None)`` once they
+    are given (empty text is accepted when ``required_message`` is None), or ``(None, page)`` asking for
+    them. The page lists the selected rows (``describe`` names each) and posts the action again."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None, label=label)
+    if form.is_bound and form.is_valid():
+        text = form.cleaned_data["reason"].strip()
+        if text or required_message is None:
+            return text, None
+        form.add_error("reason", required_message)
+    return None, render_page(
+        model_admin,
+        request,
+        REASON_TEMPLATE,
+        {
+            "title": title,
+            "intro": intro,
+            "objects": [(obj.pk, describe(obj)) for obj in queryset],
+            "form": form,
+            "submit": submit,
+            "help_text": help_text,
+            "action": request.POST.get("action"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+        },
+    )
+
+
+def reason_view(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    obj: Model,
+    *,
+    service: Callable[[str], str],
+    title: str,
+    submit: str,
+    help_text: str = "",
+    label: str = "Reason",
+    here: str = "",
+    intro: str = "",
+    invalid: tuple[type[Exception], ...] = (),
+    conflict: tuple[type[Exception], ...] = (),
+    template: str = REASON_TEMPLATE,
+    extra_context: dict | None = None,
+) -> HttpResponse:
+    """A page of one object that asks for a reason, then calls ``service(reason)``, which does the work and
+    returns what to tell the user; the page then goes back to the object. A refusal of a kind in ``invalid``
+    (the reason is missing or wrong) is shown on the form to correct; one in ``conflict`` (the object is no
+    longer in a state that allows it) is reported on the object's page. The caller checks permissions."""
+    change_url = reverse(
+        f"{model_admin.admin_site.name}:{obj._meta.app_label}_{obj._meta.model_name}_change",
+        args=[quote(obj.pk)],
+    )
+    form = ReasonForm(request.POST if request.method == "POST" else None, label=label)
+    if form.is_bound and form.is_valid():
+        try:
+            done = service(form.cleaned_data["reason"])
+        except invalid as refused:
+            form.add_error("reason", _message(refused))
+        except conflict as refused:
+            model_admin.message_user(request, _message(refused), messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        else:
+            model_admin.message_user(request, done, messages.SUCCESS)
+            return HttpResponseRedirect(change_url)
+    return render_page(
+        model_admin,
+        request,
+        template,
+        {
+            "title": title,
+            "here": here or title,
+            "original": obj,
+            "intro": intro,
+            "form": form,
+            "submit": submit,
+            "help_text": help_text,
+            "cancel_url": change_url,
+            **(extra_context or {}),
+        },
+    )
+
+
+def _message(refused: Exception) -> str:
+    return getattr(refused, "message", None) or str(refused)
+
+
+# --- Exports ---------------------------------------------------------------------------------------------
 
 FORMAT_LABELS = {"xlsx": "Export XLSX", "csv": "Export CSV"}
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from common.admin import ExportMixin
+from common.admin import AMBER, GREEN, GREY, RED, ExportMixin, ReadOnlyInline, badge
 from common.files import UploadRejected
 from common.queries import count_per_row
 from suppliers.models import Supplier
@@ -37,35 +37,18 @@ from .models import (
     is_smelter_id,
 )
 
-_COLOURS = {
-    RmapStatus.CONFORMANT: ("#e6f4ea", "#1e6b34"),
-    RmapStatus.ACTIVE: ("#fff4e0", "#8a5a00"),
-    RmapStatus.NOT_ENROLLED: ("#fde7e9", "#a4262c"),
-    Declaration.Status.ACCEPTED: ("#e6f4ea", "#1e6b34"),
-    Declaration.Status.REJECTED: ("#fde7e9", "#a4262c"),
-    Declaration.Status.SUPERSEDED: ("#eeeeee", "#555555"),
+STATUS_COLOURS = {
+    RmapStatus.CONFORMANT: GREEN,
+    RmapStatus.ACTIVE: AMBER,
+    RmapStatus.NOT_ENROLLED: RED,
+    Declaration.Status.ACCEPTED: GREEN,
+    Declaration.Status.REJECTED: RED,
+    Declaration.Status.SUPERSEDED: GREY,
 }
 
 
-def badge(value: str, label: str) -> str:
-    background, colour = _COLOURS.get(value, ("#eeeeee", "#333333"))
-    return format_html(
-        '<span style="background:{};color:{};padding:1px 6px;border-radius:8px;white-space:nowrap">{}</span>',
-        background,
-        colour,
-        label,
-    )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+def status_badge(value: str, label: str) -> str:
+    return badge(label, colours=STATUS_COLOURS.get(value, GREY), css=f"status-badge status-{value}")
 
 
 # --- Registry ----------------------------------------------------------------------------------------------
@@ -148,7 +131,7 @@ class SmelterAdmin(ExportMixin, SimpleHistoryAdmin):
 
     @admin.display(description="RMAP status", ordering="rmap_status")
     def status_badge(self, obj: Smelter) -> str:
-        return badge(obj.rmap_status, obj.get_rmap_status_display())
+        return status_badge(obj.rmap_status, obj.get_rmap_status_display())
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -288,7 +271,7 @@ class DeclarationAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: Declaration) -> str:
-        return badge(obj.status, obj.get_status_display())
+        return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="smelters", ordering="smelters_total")
     def smelter_count(self, obj: Declaration) -> int:

@@ -11,30 +11,39 @@ The supplier list stays fast with 100,000 suppliers: a fixed number of queries w
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
-from common.admin import ExportMixin
+from common.admin import (
+    AMBER,
+    GREEN,
+    LIST_STYLE,
+    RED,
+    ExportMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ask_reason,
+    badge,
+    bullet_list,
+    render_page,
+)
 
 from . import exports as exported
-from . import importing, lifecycle, risk, tasks
+from . import importing, lifecycle, risk, services
 from .forms import (
     RiskModelForm,
     RiskOverrideForm,
     SupplierAdminForm,
     SupplierImportForm,
     TransitionForm,
-    TransitionReasonForm,
 )
 from .models import (
     Agreement,
@@ -54,16 +63,7 @@ from .models import (
 
 Status = Supplier.Status
 
-BADGE_COLOURS = {
-    RiskLevel.LOW: ("#2e7d32", "#fff"),
-    RiskLevel.MEDIUM: ("#f0a500", "#222"),
-    RiskLevel.HIGH: ("#c62828", "#fff"),
-}
-BADGE_STYLE = (
-    "display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:9px;font-weight:bold;"
-    "background:{};color:{}"
-)
-LIST_STYLE = "margin:0;padding-left:1.2em"
+RISK_COLOURS = {RiskLevel.LOW: GREEN, RiskLevel.MEDIUM: AMBER, RiskLevel.HIGH: RED}
 # A status change runs the onboarding gate for each supplier: keep one request's work bounded.
 MAX_SUPPLIERS_PER_STATUS_ACTION = 500
 
@@ -72,22 +72,13 @@ def risk_badge(level: str, *, overridden: bool = False, title: str = "") -> str:
     """A coloured low / medium / high badge; "override" marks a manually set level."""
     if not level:
         return format_html('<span class="risk-badge risk-none">{}</span>', "Not assessed")
-    background, colour = BADGE_COLOURS[level]
     marker = (
         format_html(' <span class="risk-override" title="{}">override</span>', title) if overridden else ""
     )
     return format_html(
-        '<span class="risk-badge risk-{}" style="{}">{}</span>{}',
-        level,
-        format_html(BADGE_STYLE, background, colour),
-        RiskLevel(level).label,
+        "{}{}",
+        badge(RiskLevel(level).label, colours=RISK_COLOURS[level], css=f"risk-badge risk-{level}"),
         marker,
-    )
-
-
-def _lines(lines) -> str:
-    return format_html(
-        '<ul style="{}">{}</ul>', LIST_STYLE, format_html_join("", "<li>{}</li>", ((line,) for line in lines))
     )
 
 
@@ -160,26 +151,18 @@ class ExternalAssessmentInline(admin.TabularInline):
     fields = ["kind", "scheme", "score", "scale_max", "assessed_on", "valid_until", "reference", "file"]
 
 
-class StatusTransitionInline(admin.TabularInline):
+class StatusTransitionInline(ReadOnlyInline):
     model = StatusTransition
     verbose_name_plural = "status history"
-    extra = 0
-    can_delete = False
     fields = ["from_status", "to_status", "by", "at", "reason", "unmet"]
     readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="unmet conditions")
     def unmet(self, obj: StatusTransition) -> str:
-        return _lines(obj.unmet_conditions) if obj.unmet_conditions else "—"
+        return bullet_list(obj.unmet_conditions) if obj.unmet_conditions else "—"
 
 
 # --- Supplier -----------------------------------------------------------------------------------------
@@ -312,11 +295,23 @@ class SupplierAdmin(ExportMixin, SimpleHistoryAdmin):
                 del actions[name]
         return actions
 
+    def save_model(self, request, obj, form, change):
+        """The master data goes through ``services``, which also reassesses the risk after commit."""
+        values = {name: form.cleaned_data[name] for name in form._meta.fields if name in form.cleaned_data}
+        if change:
+            services.supplier_update(supplier=obj, by=request.user, **values)
+        else:
+            obj.pk = services.supplier_create(by=request.user, **values).pk
+            obj.refresh_from_db()
+            obj._state.adding = False
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # The risk model reads country, commodity, tier, spend and external ratings: reassess after commit
-        # (nothing new is stored when the inputs did not change).
-        tasks.schedule_risk_refresh([form.instance.pk])
+        # The business units were saved with the supplier (``save_model``); the inlines are saved here.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+        # External ratings are a risk input too.
+        if change and any(fs.model is ExternalAssessment and fs.has_changed() for fs in formsets):
+            services.reassess_after_commit([form.instance.pk])
 
     # --- columns and read-only fields --------------------------------------------------------------
 
@@ -349,7 +344,7 @@ class SupplierAdmin(ExportMixin, SimpleHistoryAdmin):
 
     @admin.display(description="why")
     def risk_explanation(self, obj: Supplier) -> str:
-        return _lines(risk.explanation(supplier=obj))
+        return bullet_list(risk.explanation(supplier=obj))
 
     @admin.display(description="manual override")
     def risk_override(self, obj: Supplier) -> str:
@@ -396,26 +391,21 @@ class SupplierAdmin(ExportMixin, SimpleHistoryAdmin):
                 messages.ERROR,
             )
             return None
-        form = TransitionReasonForm(request.POST if "apply" in request.POST else None)
-        if to in lifecycle.REASON_REQUIRED and not (form.is_valid() and form.cleaned_data["reason"].strip()):
-            if form.is_bound:
-                form.add_error("reason", f"Moving a supplier to “{label}” needs a reason.")
-            return TemplateResponse(
+        reason = ""
+        if to in lifecycle.REASON_REQUIRED:
+            reason, page = ask_reason(
+                self,
                 request,
-                "admin/suppliers/supplier/transition_action.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": f"{label}: give a reason",
-                    "opts": self.opts,
-                    "suppliers": queryset.order_by("code"),
-                    "form": form,
-                    "action": request.POST.get("action"),
-                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                    "select_across": request.POST.get("select_across", "0"),
-                    "target": label,
-                },
+                queryset.order_by("code"),
+                title=f"{label}: give a reason",
+                intro=f"Move these suppliers to “{label}”:",
+                describe=lambda supplier: f"{supplier} ({supplier.get_status_display()})",
+                submit=f"Move to “{label}”",
+                help_text="Kept with each supplier's status change.",
+                required_message=f"Moving a supplier to “{label}” needs a reason.",
             )
-        reason = form.cleaned_data["reason"] if form.is_bound and form.is_valid() else ""
+            if page is not None:
+                return page
         moved = []
         for supplier in queryset.order_by("code"):
             try:
@@ -460,16 +450,8 @@ class SupplierAdmin(ExportMixin, SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def _page(self, request, template: str, context: dict) -> TemplateResponse:
-        return TemplateResponse(
-            request,
-            f"admin/suppliers/supplier/{template}",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                **context,
-            },
-        )
+    def _page(self, request, template: str, context: dict):
+        return render_page(self, request, f"admin/suppliers/supplier/{template}", context)
 
     def _supplier_or_redirect(self, request, object_id):
         supplier = self.get_object(request, unquote(object_id))
@@ -589,7 +571,7 @@ class SupplierAdmin(ExportMixin, SimpleHistoryAdmin):
 def _refusal_html(refused: lifecycle.TransitionRefused) -> str:
     if not refused.unmet:
         return refused.message
-    return format_html("{}{}", refused.message, _lines(refused.unmet))
+    return format_html("{}{}", refused.message, bullet_list(refused.unmet))
 
 
 # --- Reference tables ---------------------------------------------------------------------------------
@@ -724,17 +706,6 @@ class RiskModelAdmin(admin.ModelAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(RiskAssessment)
 class RiskAssessmentAdmin(ReadOnlyAdmin):
     list_display = ["supplier", "level_badge", "score", "score_level", "model", "computed_at"]
@@ -778,7 +749,7 @@ class RiskAssessmentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="hard rules")
     def hard_rules_list(self, obj: RiskAssessment) -> str:
-        return _lines(obj.hard_rules) if obj.hard_rules else "None."
+        return bullet_list(obj.hard_rules) if obj.hard_rules else "None."
 
 
 # --- Supplier records ---------------------------------------------------------------------------------
@@ -827,4 +798,4 @@ class StatusTransitionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="unmet conditions")
     def unmet(self, obj: StatusTransition) -> str:
-        return _lines(obj.unmet_conditions) if obj.unmet_conditions else "None."
+        return bullet_list(obj.unmet_conditions) if obj.unmet_conditions else "None."

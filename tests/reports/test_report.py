@@ -150,17 +150,6 @@ def test_performance_shares_are_rounded_half_up_to_one_decimal():
         "medium_pct": 75.0,
         "low_pct": 12.5,
     }
-    assert [
-        selectors.percent(1, 3),
-        selectors.percent(2, 3),
-        selectors.percent(1, 8),
-        selectors.percent(0, 0),
-    ] == [
-        33.3,
-        66.7,
-        12.5,
-        0.0,
-    ]
 
 
 def test_rectification_counts_the_years_findings_as_they_stood_on_31_december():
