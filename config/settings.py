@@ -69,6 +69,10 @@ INSTALLED_APPS = [
     "minerals",
     "reports",
 ]
+# Demo data, benchmarks and the CMRT command-line parser (the `devtools` app): `make run` and the tests use
+# them; production may leave them out.
+if env.bool("DJANGO_DEV_TOOLS", default=True):
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -267,6 +271,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "common.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "30/minute", "user": "2000/hour"},
     # Throttles count per client address: this many proxies' X-Forwarded-For entries are trusted (none when
     # not behind a proxy); common.logins.client_ip reads the same rule for login lockout.

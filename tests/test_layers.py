@@ -14,13 +14,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = {"common", "suppliers", "audits", "minerals", "reports", "reminders", "config"}
+APPS = {"common", "suppliers", "audits", "minerals", "reports", "reminders", "config", "devtools"}
 
 MUST_NOT_IMPORT = {
     "common": APPS - {"common"},
-    "suppliers": {"audits", "minerals", "reports", "reminders", "config"},
-    "audits": {"minerals", "reports", "reminders", "config"},
-    "minerals": {"audits", "reports", "reminders", "config"},
+    "suppliers": {"audits", "minerals", "reports", "reminders", "config", "devtools"},
+    "audits": {"minerals", "reports", "reminders", "config", "devtools"},
+    "minerals": {"audits", "reports", "reminders", "config", "devtools"},
+    # The product runs without the development tools (DJANGO_DEV_TOOLS=false).
+    "reports": {"devtools"},
+    "reminders": {"devtools"},
+    "config": {"devtools"},
 }
 
 

@@ -21,11 +21,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from audits import services
+from audits.models import Audit, AuditAgency, Auditor, ClosureVerification, CodeProvision, Evidence, Finding
 from suppliers import roles
 from suppliers.models import Contact, Supplier
-
-from . import services
-from .models import Audit, AuditAgency, Auditor, ClosureVerification, CodeProvision, Evidence, Finding
 
 AGENCIES = [
     ("sgs", "SGS Social Audits", "audits@sgs.example"),

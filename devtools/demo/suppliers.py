@@ -18,16 +18,13 @@ runs the project locally.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import secrets
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -35,8 +32,9 @@ from django.db import connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from . import roles
-from .models import (
+from common import bulk
+from suppliers import roles
+from suppliers.models import (
     MAINLAND_CHINA,
     Agreement,
     BusinessUnit,
@@ -47,7 +45,7 @@ from .models import (
     StatusTransition,
     Supplier,
 )
-from .risk import risk_refresh
+from suppliers.risk import risk_refresh
 
 Status = Supplier.Status
 Category = Supplier.Category
@@ -285,98 +283,19 @@ class _Stopwatch:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - started
 
 
-class _Table:
-    """Rows of one table, inserted with one ``executemany`` per chunk of suppliers.
-
-    A row is a dict of attribute names to values; fields left out get their model default (``auto_now``
-    fields get the seeding time), so that a field added to a model later needs no change here. ``refs`` name
-    the attributes that hold a supplier's position in the run, replaced by its primary key at insert time.
-    Values are converted for the database by the fields themselves (dates, times, decimals, JSON)."""
-
-    CONVERTED = (models.DateField, models.DecimalField, models.JSONField)  # DateTimeField is a DateField
-
-    def __init__(self, model: type[models.Model], *, now: dt.datetime, label: str, refs: Sequence[str] = ()):
-        self.model = model
-        meta = model._meta
-        self.fields = [f for f in meta.concrete_fields if not isinstance(f, models.AutoField)]
-        self.defaults = {
-            f.attname: now
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            else f.get_default()
-            for f in self.fields
-        }
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in self.fields)
-        placeholders = ", ".join(["%s"] * len(self.fields))
-        # Table and column names come from the model, never from input.
-        self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-        self.copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-        self.converted = [(i, f) for i, f in enumerate(self.fields) if isinstance(f, self.CONVERTED)]
-        self.refs = tuple(refs)
-        self.label = label
-        self.pending: list[dict] = []
-        self.total = 0
-        self._cache: dict = {}
-
-    def add(self, **values) -> None:
-        self.pending.append(values)
-
-    def _converter(self, f: models.Field):
-        ops = connection.ops
-        if isinstance(f, models.DateTimeField):
-            return ops.adapt_datetimefield_value
-        if isinstance(f, models.DateField):
-            return ops.adapt_datefield_value
-        if isinstance(f, models.DecimalField):
-            return lambda value: ops.adapt_decimalfield_value(value, f.max_digits, f.decimal_places)
-        return lambda value: ops.adapt_json_value(value, f.encoder)
-
-    def flush(self, pks: dict[int, int]) -> None:
-        converters = [(i, self._converter(f), isinstance(f, models.DateTimeField)) for i, f in self.converted]
-        cache = self._cache
-        rows = []
-        for values in self.pending:
-            for ref in self.refs:
-                if values.get(ref) is not None:
-                    values[ref] = pks[values[ref]]
-            row = [values.get(name, default) for name, default in self.defaults.items()]
-            for i, convert, cached in converters:
-                value = row[i]
-                if value is None:
-                    continue
-                if cached:  # datetimes are the slowest to convert, and often the same
-                    if value not in cache:
-                        cache[value] = convert(value)
-                    row[i] = cache[value]
-                else:
-                    row[i] = convert(value)
-            rows.append(row)
-        if len(cache) > 100_000:
-            cache.clear()
-        if rows:
-            with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    # COPY: several times faster than executemany, which runs one INSERT per row.
-                    with cursor.cursor.copy(self.copy_sql) as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                else:
-                    cursor.executemany(self.sql, rows)
-        self.total += len(rows)
-        self.pending = []
-
-
-def _tables(now: dt.datetime) -> dict[str, _Table]:
+def _tables(now: dt.datetime) -> dict[str, bulk.RowLoader]:
     return {
-        "suppliers": _Table(Supplier, now=now, label="suppliers", refs=["parent_id"]),
-        "history": _Table(Supplier.history.model, now=now, label="supplier history records"),
-        "contacts": _Table(Contact, now=now, label="contacts", refs=["supplier_id"]),
-        "agreements": _Table(Agreement, now=now, label="agreements", refs=["supplier_id"]),
-        "assessments": _Table(
+        "suppliers": bulk.RowLoader(Supplier, now=now, label="suppliers", refs=["parent_id"]),
+        "history": bulk.RowLoader(Supplier.history.model, now=now, label="supplier history records"),
+        "contacts": bulk.RowLoader(Contact, now=now, label="contacts", refs=["supplier_id"]),
+        "agreements": bulk.RowLoader(Agreement, now=now, label="agreements", refs=["supplier_id"]),
+        "assessments": bulk.RowLoader(
             ExternalAssessment, now=now, label="external assessments", refs=["supplier_id"]
         ),
-        "transitions": _Table(StatusTransition, now=now, label="status transitions", refs=["supplier_id"]),
-        "business_units": _Table(
+        "transitions": bulk.RowLoader(
+            StatusTransition, now=now, label="status transitions", refs=["supplier_id"]
+        ),
+        "business_units": bulk.RowLoader(
             Supplier.business_units.through, now=now, label="business-unit links", refs=["supplier_id"]
         ),
     }
@@ -433,7 +352,9 @@ class _Generator:
     """Draws every supplier from one ``random.Random(seed)`` in a fixed order, so that the same seed gives the
     same register; dates are counted back from ``now``. Related rows are queued in ``tables``."""
 
-    def __init__(self, *, seed: int, now: dt.datetime, buyers: Sequence, manager, tables: dict[str, _Table]):
+    def __init__(
+        self, *, seed: int, now: dt.datetime, buyers: Sequence, manager, tables: dict[str, bulk.RowLoader]
+    ):
         self.seed = seed
         self.rng = random.Random(seed)  # reproducible demo content, not security; reseeded per supplier
         self.now = now
@@ -677,7 +598,9 @@ class _Generator:
             )
 
 
-def _insert_suppliers(chunk: list[dict], *, tables: dict[str, _Table], pks: dict[int, int], now) -> None:
+def _insert_suppliers(
+    chunk: list[dict], *, tables: dict[str, bulk.RowLoader], pks: dict[int, int], now
+) -> None:
     """Insert a chunk of suppliers, tier 1 first (a tier-2 supplier's parent may be in the same chunk), learn
     their primary keys from their unique codes, and record each creation in the supplier's history."""
     history = tables["history"]
@@ -768,44 +691,3 @@ def demo_seed(
         seconds=time.monotonic() - started,
         phases=watch.seconds,
     )
-
-
-@dataclass(frozen=True)
-class AdminLogin:
-    username: str
-    password: str
-    created: bool
-
-    def __str__(self) -> str:
-        return f"Admin login: http://127.0.0.1:8000/admin/  user: {self.username}  password: {self.password}"
-
-
-def admin_login_ensure(
-    *, username: str = "admin", email: str = "", password: str | None = None, login_file: Path | None = None
-) -> AdminLogin:
-    """Make sure the superuser ``username`` exists and logs in with ``password``, or with a fresh random one
-    when none is given, so that the login shown to the person running the project always works. With
-    ``login_file``, the login is also written there, readable by the file's owner only."""
-    password = password or secrets.token_urlsafe(18)
-    User = get_user_model()
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(username=username).first()
-        created = user is None
-        if created:
-            User.objects.create_superuser(
-                username=username, email=email or f"{username}@localhost", password=password
-            )
-        else:
-            user.set_password(password)
-            user.is_active = user.is_staff = user.is_superuser = True
-            if email:
-                user.email = email
-            user.save()
-    login = AdminLogin(username=username, password=password, created=created)
-    if login_file is not None:
-        login_file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(login_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode on open
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(f"{login}\n")
-    return login

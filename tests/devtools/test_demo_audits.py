@@ -3,8 +3,8 @@ from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
 from audits.models import Audit, Finding
+from devtools.demo.suppliers import demo_seed
 from reminders import services
-from suppliers.demo import demo_seed
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import call_command
 from django.db.models import Count
 
-from suppliers.demo import demo_seed
+from devtools.demo.suppliers import demo_seed
 from suppliers.models import Supplier
 from tests.factories import SupplierFactory
 

@@ -28,8 +28,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from common.files import UploadRejected
+from devtools.management.commands.bench_cmrt_import import SmelterEntry, fill, new_workbook
 from minerals import services
-from minerals.management.commands.bench_cmrt_import import SmelterEntry, fill, new_workbook
 from minerals.models import (
     Declaration,
     DeclaredSmelter,

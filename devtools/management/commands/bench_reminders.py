@@ -31,8 +31,10 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from audits.models import Audit, AuditAgency, CodeProvision, CorrectiveActionPlan, Finding, ProgressUpdate
-from reminders import registry, services
+from reminders import registry
+from reminders.ladder import Ladder
 from reminders.models import ReminderRun
+from reminders.services import runs, scanning, sending
 from suppliers import roles
 from suppliers.models import Contact, Supplier
 
@@ -72,25 +74,25 @@ class Command(BaseCommand):
         open_findings = Finding.objects.actionable().issued().open().count()
 
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        ladder = services.Ladder.current()
+        ladder = Ladder.current()
         run = ReminderRun.objects.create(day=today)
         kinds = [registry.get("cap_due"), registry.get("rectification_due"), registry.get("progress_missing")]
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             created = {
-                kind.key: services.scan_kind(kind, run=run, ladder=ladder, today=today) for kind in kinds
+                kind.key: scanning.scan_kind(kind, run=run, ladder=ladder, today=today) for kind in kinds
             }
             elapsed = time.perf_counter() - started
         by_kind = ", ".join(f"{key} {count:,}" for key, count in created.items())
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         batches = -(
             -max(Finding.objects.order_by("-pk").values_list("pk", flat=True).first() or 0, 1)
-            // services.SCAN_BATCH
+            // scanning.SCAN_BATCH
         )
         self.stdout.write(
             f"database: {connection.vendor}\n"
             f"open findings: {open_findings:,}\n"
-            f"scan: {elapsed:.2f} s, {len(queries)} queries ({batches} id batches of {services.SCAN_BATCH:,} "
+            f"scan: {elapsed:.2f} s, {len(queries)} queries ({batches} id batches of {scanning.SCAN_BATCH:,} "
             f"per kind, {len(kinds)} kinds)\n"
             f"reminders created: {sum(created.values()):,} ({by_kind})\n"
             f"peak memory of this process: {rss_before:.0f} MB before the scan, {peak_mb:.0f} MB after\n"
@@ -114,13 +116,19 @@ class Command(BaseCommand):
 
         with connection.execute_wrapper(count):
             started = time.perf_counter()
-            report = services.run_reminders(today=today, phase=phase)
+            # The phases of ``runs.run_reminders``, each timed.
+            report, ladder = runs.start_run(today=today)
+            with runs.one_run_at_a_time():
+                for name, step in runs.PHASES:
+                    with phase(name):
+                        step(report, ladder)
+                runs.finish_run(report)
             run_elapsed = time.perf_counter() - started
             if send:
                 locmem = "django.core.mail.backends.locmem.EmailBackend"
                 with override_settings(EMAIL_BACKEND=locmem), phase("send"):
                     for digest_id in report.run.digests.values_list("pk", flat=True):
-                        services.send_digest(digest_id=digest_id)
+                        sending.send_digest(digest_id=digest_id)
                         mail.outbox = []
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         by_kind = ", ".join(f"{key} {count:,}" for key, count in report.created.items() if count)

@@ -1,8 +1,8 @@
-"""Fill the register with reproducible demo suppliers (see ``suppliers.demo``)."""
+"""Fill the register with reproducible demo suppliers (see ``devtools.demo.suppliers``)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from suppliers.demo import demo_seed
+from devtools.demo.suppliers import demo_seed
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from audits.demo import demo_audits_seed
 from audits.models import Audit
+from devtools.demo.audits import demo_audits_seed
 
 DEMO_SCHEDULE = "Demo: reminders every minute"
 

@@ -1,11 +1,11 @@
-"""Make sure the local superuser exists and print a login that works (see ``suppliers.demo``)."""
+"""Make sure the local superuser exists and print a login that works (see ``suppliers.accounts``)."""
 
 import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from suppliers.demo import admin_login_ensure
+from suppliers.accounts import admin_login_ensure
 
 
 class Command(BaseCommand):

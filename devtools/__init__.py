@@ -1,0 +1,1 @@
+"""Development tools (demo data, benchmarks, the CMRT command-line parser), apart from the product."""
