@@ -4,6 +4,10 @@ Data is located by template version and cell address only (labels follow the fil
 come from the cells' cached results; formula columns of the Smelter List that were never calculated (a file
 saved by a program that does not recalculate) are filled from the CID in column A and the workbook's own
 Smelter Look-up, and a value left in a formula column never wins over the CID typed in column A.
+
+Here: the template and version, the Declaration's company fields and answers, the Product and Mine Lists.
+The Smelter List's rows are resolved in ``smelter_list``, the workbook's Smelter Look-up is read in
+``lookup``, and cell text and dates in ``cells``.
 """
 
 from __future__ import annotations
@@ -11,28 +15,24 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass
 
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
-
-from common.workbooks import WorkbookRejected, XlsxWorkbook
+from common.workbooks import WorkbookRejected, XlsxWorkbook, source_name
 
 from . import layouts, validation
+from .cells import local_today, parse_date, text
 from .layouts import Layout
-from .result import ERROR, WARNING, Company, Issue, ParseResult, SmelterRow, UnreadableWorkbook
+from .lookup import SmelterLookup, read_lookup
+from .result import ERROR, WARNING, Company, Issue, ParseResult, UnreadableWorkbook
+from .smelter_list import SMELTER_COLUMNS, SMELTER_LIST, SmelterList, metal_name
 from .vocabulary import Vocabulary, key
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 DECLARATION = "Declaration"
-SMELTER_LIST = "Smelter List"
-LOOKUP = "Smelter Look-up"
 PRODUCT_LIST = "Product List"
 MINE_LIST = "Mine List"
 LABELS = "L"
 
 _VERSION = re.compile(r"(\d+)\.(\d+)")
-_CID = re.compile(r"CID\d{6}")
-_SMELTER_COLUMNS = "ABCDEFGHIJKLMNOPQ"
 _MINE_COLUMNS = {
     "metal": "A",
     "smelter_name": "B",
@@ -50,48 +50,6 @@ _MINE_COLUMNS = {
 }
 
 
-@dataclass(frozen=True)
-class LookupEntry:
-    metal: str
-    name: str
-    country: str
-    cid: str
-    source: str
-    street: str = ""
-    city: str = ""
-    state: str = ""
-
-
-class SmelterLookup:
-    """The workbook's own Smelter Look-up: CIDs and look-up names per metal."""
-
-    def __init__(self, entries: list[tuple[str, str, LookupEntry]]):
-        self.by_cid: dict[str, LookupEntry] = {}
-        self.by_name: dict[tuple[str, str], LookupEntry] = {}
-        for metal, alias, entry in entries:
-            if entry.cid:
-                self.by_cid.setdefault(entry.cid, entry)
-            if alias:
-                self.by_name.setdefault((metal, key(alias)), entry)
-            if entry.name:
-                self.by_name.setdefault((metal, key(entry.name)), entry)
-
-    @property
-    def metals(self) -> set[str]:
-        return {entry.metal for entry in self.by_cid.values()}
-
-
-def text(value) -> str:
-    """A cell value as trimmed text ("" for empty); whole numbers without ".0"."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def parse_workbook(
     source,
     *,
@@ -101,7 +59,7 @@ def parse_workbook(
     today: dt.date | None = None,
 ) -> ParseResult:
     """Parse a CMRT/EMRT from a path or binary file object; raise ``UnreadableWorkbook`` if it is none."""
-    name = filename or _source_name(source)
+    name = filename or source_name(source)
     limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     size = _size(source, name)
     if size > limit:
@@ -116,12 +74,6 @@ def parse_workbook(
         raise UnreadableWorkbook(f"{name} {exc.reason}") from exc
     finally:
         book.close()
-
-
-def _source_name(source) -> str:
-    if isinstance(source, str | os.PathLike):
-        return os.fspath(source)
-    return os.path.basename(str(getattr(source, "name", "") or "")) or "the uploaded file"
 
 
 def _size(source, name: str) -> int:
@@ -153,7 +105,7 @@ class _Parser:
         self.book = book
         self.name = name
         self.known_ids = {text(cid).upper() for cid in known_ids}
-        self.today = today or _today()
+        self.today = today or local_today()
         self.issues: list[Issue] = []
 
     def issue(self, sheet: str, cell: str, severity: str, message: str) -> None:
@@ -168,8 +120,8 @@ class _Parser:
                     f"(sheets found: {', '.join(self.book.sheet_names) or 'none'})"
                 )
         declaration = self.book.cells(DECLARATION, max_row=140, columns="DEFGJ")
-        smelter_rows = list(self.book.rows(SMELTER_LIST, min_row=1, columns=_SMELTER_COLUMNS))
-        lookup = self._read_lookup()
+        smelter_rows = list(self.book.rows(SMELTER_LIST, min_row=1, columns=SMELTER_COLUMNS))
+        lookup = read_lookup(self.book)
         version = self._version(declaration, smelter_rows)
         template = self._template(declaration, lookup, version)
         layout, note = layouts.layout_for(template, version)
@@ -180,7 +132,10 @@ class _Parser:
         self.vocabulary = Vocabulary(self._terms(layout), self._label_rows)
         result = ParseResult(template=template, version=version, language=text(declaration.get("D3")))
         self._declaration(result, layout, declaration)
-        result.smelters = self._smelters(layout, smelter_rows, lookup)
+        smelter_list = SmelterList(
+            lookup=lookup, vocabulary=self.vocabulary, known_ids=self.known_ids, issue=self.issue
+        )
+        result.smelters = smelter_list.rows(layout, smelter_rows)
         result.products = self._products(layout)
         result.mines = self._mines(layout) if layout.has_mine_list else []
         result.issues = self.issues
@@ -354,167 +309,6 @@ class _Parser:
             )
         return parsed
 
-    # -- Smelter Look-up -------------------------------------------------------------------------------
-    def _read_lookup(self) -> SmelterLookup:
-        entries: list[tuple[str, str, LookupEntry]] = []
-        if not self.book.has_sheet(LOOKUP):
-            return SmelterLookup(entries)
-        for _row, values in self.book.rows(LOOKUP, min_row=5, columns="ABCDEFGHI"):
-            metal = text(values.get("A")).lower()
-            if metal not in layouts.ALL_MINERALS:
-                continue
-            cid = text(values.get("E")).upper()
-            entry = LookupEntry(
-                metal=metal,
-                name=text(values.get("C")),
-                country=text(values.get("D")),
-                cid=cid if _CID.fullmatch(cid) else "",
-                source=text(values.get("F")),
-                street=text(values.get("G")),
-                city=text(values.get("H")),
-                state=text(values.get("I")),
-            )
-            entries.append((metal, text(values.get("B")), entry))
-        return SmelterLookup(entries)
-
-    # -- Smelter List ----------------------------------------------------------------------------------
-    def _metal(self, raw) -> str:
-        value = text(raw)
-        if not value:
-            return ""
-        english = self.vocabulary.english(value)
-        if english and english.lower() in layouts.ALL_MINERALS:
-            return english.lower()
-        return ""
-
-    def _smelters(self, layout: Layout, rows: list, lookup: SmelterLookup) -> list[SmelterRow]:
-        return [self._smelter(row, values, lookup) for row, values in rows if row >= layout.smelter_first_row]
-
-    def _smelter(self, row: int, values: dict, lookup: SmelterLookup) -> SmelterRow:
-        def get(column: str) -> str:
-            return text(values.get(column))
-
-        sheet = SMELTER_LIST
-        typed_cid = get("A").upper()
-        metal_given = get("B")
-        metal = self._metal(metal_given)
-        lookup_name = get("C")
-        cached_cid = get("F").upper()
-        entry = None
-        cid = ""
-
-        if metal_given and not metal:
-            self.issue(sheet, f"B{row}", ERROR, f"{metal_given!r} is not a metal this template reports")
-
-        if typed_cid:
-            if _CID.fullmatch(typed_cid):
-                cid = typed_cid
-                entry = lookup.by_cid.get(cid)
-            else:
-                self.issue(
-                    sheet, f"A{row}", ERROR, f"{get('A')!r} is not a smelter ID (CID followed by six digits)"
-                )
-            if entry is not None:
-                if metal and metal != entry.metal:
-                    self.issue(
-                        sheet,
-                        f"B{row}",
-                        WARNING,
-                        f"metal {metal_given!r} does not match {cid} in A{row}, a {entry.metal} smelter in "
-                        f"the Smelter Look-up; the CID in column A was used",
-                    )
-                metal = entry.metal
-                if lookup_name and not _same_smelter(lookup, entry, lookup_name):
-                    self.issue(
-                        sheet,
-                        f"C{row}",
-                        WARNING,
-                        f"smelter {lookup_name!r} does not match {cid} in A{row} ({entry.name}); "
-                        f"the CID in column A was used",
-                    )
-            if cached_cid and cid and cached_cid != cid:
-                self.issue(
-                    sheet,
-                    f"F{row}",
-                    WARNING,
-                    f"smelter identification {get('F')!r} does not match {cid} in A{row}; "
-                    f"the CID in column A was used",
-                )
-        elif cached_cid:
-            if _CID.fullmatch(cached_cid):
-                cid = cached_cid
-                entry = lookup.by_cid.get(cid)
-            else:
-                self.issue(
-                    sheet, f"F{row}", ERROR, f"{get('F')!r} is not a smelter ID (CID followed by six digits)"
-                )
-            if entry is not None and metal and metal != entry.metal:
-                self.issue(
-                    sheet,
-                    f"B{row}",
-                    ERROR,
-                    f"{cid} in F{row} is a {entry.metal} smelter in the Smelter Look-up, "
-                    f"but the row's metal is {metal_given!r}",
-                )
-            if entry is not None and not metal:
-                metal = entry.metal
-        elif (
-            lookup_name
-            and metal
-            and key(lookup_name) not in (key("Smelter not listed"), key("Smelter not yet identified"))
-        ):
-            entry = lookup.by_name.get((metal, key(lookup_name)))
-            if entry is not None:
-                cid = entry.cid
-
-        if cid and cid not in lookup.by_cid and cid not in self.known_ids:
-            self.issue(
-                sheet,
-                f"{'A' if typed_cid else 'F'}{row}",
-                WARNING,
-                f"{cid} is unknown: it is neither in the template's Smelter Look-up "
-                "nor in the smelter register",
-            )
-        special = key(lookup_name) in (key("Smelter not listed"), key("Smelter not yet identified"))
-        name = get("D") or (entry.name if entry else "") or ("" if special else lookup_name)
-        if typed_cid and entry is not None:
-            country = entry.country or get("E")
-            source = entry.source or get("G")
-        else:
-            country = get("E") or (entry.country if entry else "")
-            source = get("G") or (entry.source if entry else "")
-        recycled_given = get("P")
-        recycled = ""
-        if recycled_given:
-            english = self.vocabulary.english(recycled_given)
-            recycled = layouts.RECYCLED.get((english or "").lower(), "")
-            if english is None or english.lower() not in layouts.RECYCLED:
-                self.issue(
-                    sheet,
-                    f"P{row}",
-                    ERROR,
-                    f"{recycled_given!r} is not an allowed answer; allowed: Yes, No, Unknown",
-                )
-        return SmelterRow(
-            row=row,
-            metal=metal,
-            name=name,
-            country=country,
-            smelter_id=cid,
-            source=source,
-            recycled=recycled,
-            lookup_name=lookup_name,
-            street=get("H") or (entry.street if entry and typed_cid else ""),
-            city=get("I") or (entry.city if entry and typed_cid else ""),
-            state=get("J") or (entry.state if entry and typed_cid else ""),
-            contact_name=get("K"),
-            contact_email=get("L"),
-            next_steps=get("M"),
-            mine_name=get("N"),
-            mine_country=get("O"),
-            comments=get("Q"),
-        )
-
     # -- Product List and Mine List --------------------------------------------------------------------
     def _products(self, layout: Layout) -> list[dict]:
         if not self.book.has_sheet(PRODUCT_LIST):
@@ -539,7 +333,7 @@ class _Parser:
             mine = {"row": row, **{name: text(values.get(column)) for name, column in _MINE_COLUMNS.items()}}
             if not any(mine[name] for name in _MINE_COLUMNS):
                 continue
-            metal = self._metal(mine["metal"])
+            metal = metal_name(self.vocabulary, mine["metal"])
             if mine["metal"] and not metal:
                 self.issue(
                     MINE_LIST, f"A{row}", ERROR, f"{mine['metal']!r} is not a metal this template reports"
@@ -547,78 +341,3 @@ class _Parser:
             mine["metal"] = metal or mine["metal"]
             mines.append(mine)
         return mines
-
-
-def _same_smelter(lookup: SmelterLookup, entry: LookupEntry, name: str) -> bool:
-    found = lookup.by_name.get((entry.metal, key(name)))
-    return found is not None and found.cid == entry.cid
-
-
-_DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%Y.%m.%d",
-    "%d-%b-%Y",
-    "%d %b %Y",
-    "%d %B %Y",
-    "%b %d, %Y",
-    "%B %d, %Y",
-    "%d.%m.%Y",
-    "%Y%m%d",
-)
-_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?")
-
-
-def parse_date(raw, *, date1904: bool = False) -> dt.date | None:
-    """A date from a date cell, an Excel serial number or common written forms; None if it is none."""
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        if not 1 <= raw < 2958466:
-            return None
-        epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
-        converted = from_excel(raw, epoch=epoch)
-        return converted.date() if isinstance(converted, dt.datetime) else converted
-    value = text(raw)
-    if "T" in value[:11] or " " in value[10:11]:
-        value_date = value[:10]
-        try:
-            return dt.date.fromisoformat(value_date)
-        except ValueError:
-            pass
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    match = _CJK_DATE.fullmatch(value)
-    if match:
-        try:
-            return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        except ValueError:
-            return None
-    match = _SLASHED.fullmatch(value)
-    if match:
-        first, second, year = (int(part) for part in match.groups())
-        month, day = (second, first) if first > 12 else (first, second)  # US order unless impossible
-        try:
-            return dt.date(year, month, day)
-        except ValueError:
-            return None
-    return None
-
-
-def _today() -> dt.date:
-    try:
-        from django.conf import settings
-
-        if settings.configured:
-            from django.utils import timezone
-
-            return timezone.localdate()
-    except ImportError:  # pragma: no cover - the parser also runs without Django
-        pass
-    return dt.date.today()

@@ -15,7 +15,7 @@ from .result import ERROR, WARNING, Issue, ParseResult
 from .vocabulary import key
 
 if TYPE_CHECKING:
-    from .parser import SmelterLookup
+    from .lookup import SmelterLookup
 
 EARLIEST_DATE = dt.date(2006, 12, 31)  # the templates' own date validation (serial 39082)
 STALE_AFTER = dt.timedelta(days=365)

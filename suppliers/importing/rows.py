@@ -1,0 +1,259 @@
+"""The columns of a supplier file and each row checked on its own: the header row, required values, codes and
+names against the model's validators, category, tier, country, annual spend and currency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django_countries import countries
+
+from .. import services
+from ..models import Supplier
+from .result import RowError
+
+COLUMNS = (
+    "code",
+    "name",
+    "legal_name",
+    "category",
+    "tier",
+    "parent_code",
+    "country",
+    "business_units",
+    "commodity",
+    "buyer_email",
+    "annual_spend",
+    "currency",
+)
+REQUIRED_COLUMNS = ("code", "name", "category", "tier", "country")
+SHEET_NAME = "Suppliers"
+
+# Column -> the editable field (``services.EDITABLE_FIELDS``) an existing supplier's row writes. The code
+# identifies the row and business_units is the many-to-many, handled apart.
+COLUMN_OF_FIELD = {"parent": "parent_code", "buyer": "buyer_email"}
+FIELD_OF_COLUMN = {
+    COLUMN_OF_FIELD.get(name, name): name
+    for name in services.EDITABLE_FIELDS
+    if COLUMN_OF_FIELD.get(name, name) in COLUMNS and name not in ("code", "business_units")
+}
+# Common English names that django-countries spells differently.
+_COUNTRY_ALIASES = {
+    "usa": "US",
+    "united states": "US",
+    "uk": "GB",
+    "great britain": "GB",
+    "south korea": "KR",
+    "korea": "KR",
+    "republic of korea": "KR",
+    "macau": "MO",
+    "mainland china": "CN",
+    "prc": "CN",
+    "czech republic": "CZ",
+    "vietnam": "VN",
+    "russia": "RU",
+}
+_PLAIN_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_GROUPED_NUMBER = re.compile(r"^\d{1,3}([,' ]\d{3})+(\.\d+)?$")
+_CATEGORIES = frozenset(Supplier.Category.values)
+_SPEND_FIELD = Supplier._meta.get_field("annual_spend")
+_SPEND_MAX_INTEGER_DIGITS = _SPEND_FIELD.max_digits - _SPEND_FIELD.decimal_places
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: numbers without a spurious '.0', dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _normalize_header(value: Any) -> str:
+    return re.sub(r"[\s\-]+", "_", cell_text(value).lower())
+
+
+def header_columns(header: Sequence[Any], errors: list[RowError]) -> list[str]:
+    """Column name per position ('' for a blank header cell); header problems go to ``errors``."""
+    columns = [_normalize_header(value) for value in header]
+    named = [column for column in columns if column]
+    if not any(column in COLUMNS for column in named):
+        errors.append(
+            RowError(
+                1, "(header)", "row 1 must be the header row with the column names: " + ", ".join(COLUMNS)
+            )
+        )
+        return columns
+    for position, column in enumerate(columns):
+        if column and column not in COLUMNS:
+            errors.append(
+                RowError(
+                    1, cell_text(header[position]), "unknown column; expected one of: " + ", ".join(COLUMNS)
+                )
+            )
+        elif column and columns.index(column) != position:
+            errors.append(RowError(1, column, "the column appears twice"))
+    missing = [column for column in REQUIRED_COLUMNS if column not in named]
+    if missing:
+        errors.append(RowError(1, ", ".join(missing), "required column(s) missing: " + ", ".join(missing)))
+    return columns
+
+
+# --- Checking one row -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    number: int
+    code: str = ""
+    name: str = ""
+    legal_name: str = ""
+    category: str = ""
+    tier: int | None = None
+    parent_code: str = ""
+    country: str = ""
+    business_units: list[str] = field(default_factory=list)
+    commodity: str = ""
+    buyer_email: str = ""
+    annual_spend: Decimal | None = None
+    currency: str = ""
+
+
+def parse_row(
+    number: int, cells: Sequence[Any], columns: Sequence[str], errors: list[RowError]
+) -> Row | None:
+    values: dict[str, str] = {}
+    for position, value in enumerate(cells):
+        text = cell_text(value)
+        column = columns[position] if position < len(columns) else ""
+        if column:
+            values[column] = text
+        elif text:
+            errors.append(
+                RowError(number, f"#{position + 1}", f"value {text!r} is in a column without a header")
+            )
+    if not any(values.values()):
+        return None  # blank line
+
+    row = Row(number=number)
+    found: list[RowError] = []
+
+    def fail(column: str, message: str) -> None:
+        found.append(RowError(number, column, message))
+
+    row.code = values.get("code", "")
+    if not row.code:
+        fail("code", "required")
+    else:
+        _check_field(row.code, "code", "code", fail)
+    row.name = values.get("name", "")
+    if not row.name:
+        fail("name", "required")
+    else:
+        _check_field(row.name, "name", "name", fail)
+    row.legal_name = values.get("legal_name", "")
+    _check_field(row.legal_name, "legal_name", "legal_name", fail)
+
+    category = re.sub(r"[\s\-]+", "_", values.get("category", "").lower())
+    if category in _CATEGORIES:
+        row.category = category
+    elif not category:
+        fail("category", "required: production or non-production")
+    else:
+        fail("category", f"must be production or non-production, not {values['category']!r}")
+
+    tier_text = values.get("tier", "")
+    row.tier = {"1": 1, "1.0": 1, "2": 2, "2.0": 2}.get(tier_text)
+    if row.tier is None:
+        fail("tier", f"must be 1 or 2, not {tier_text!r}" if tier_text else "required: 1 or 2")
+
+    row.parent_code = values.get("parent_code", "")  # checked against the register (``_Plan.resolve``)
+
+    country_text = values.get("country", "")
+    row.country = _country_code(country_text)
+    if not country_text:
+        fail("country", "required: an ISO 3166 code such as CN, or the English country name")
+    elif not row.country:
+        fail(
+            "country",
+            f"unknown country {country_text!r}; use an ISO 3166 code such as CN or the English name",
+        )
+
+    seen: set[str] = set()
+    for token in values.get("business_units", "").split(";"):
+        token = token.strip()
+        if token and token.lower() not in seen:
+            seen.add(token.lower())
+            row.business_units.append(token)
+    row.commodity = values.get("commodity", "")
+    row.buyer_email = values.get("buyer_email", "")
+
+    spend_text = values.get("annual_spend", "")
+    if spend_text:
+        row.annual_spend = _parse_spend(spend_text, fail)
+    row.currency = values.get("currency", "").upper()
+    if row.currency:
+        _check_field(row.currency, "currency", "currency", fail)
+    elif spend_text:
+        fail("currency", "required when annual_spend is given: a three-letter ISO 4217 code, e.g. USD")
+
+    errors.extend(found)
+    return row
+
+
+def _check_field(value: str, field_name: str, column: str, fail) -> None:
+    model_field = Supplier._meta.get_field(field_name)
+    if model_field.max_length and len(value) > model_field.max_length:
+        fail(column, f"too long: at most {model_field.max_length} characters, not {len(value)}")
+        return
+    try:
+        model_field.run_validators(value)
+    except ValidationError as exc:
+        fail(column, " ".join(exc.messages))
+
+
+@functools.lru_cache(maxsize=2048)  # by_name scans every country name; files repeat a few countries
+def _country_code(text: str) -> str:
+    if not text:
+        return ""
+    if len(text) in (2, 3) and text.isalpha():
+        code = countries.alpha2(text)
+        if code:
+            return code
+    return countries.by_name(text) or _COUNTRY_ALIASES.get(" ".join(text.lower().split()), "")
+
+
+def _parse_spend(text: str, fail) -> Decimal | None:
+    compact = text.replace("\u00a0", " ").strip()
+    if compact.startswith("-"):
+        fail("annual_spend", f"must not be negative, not {text!r}")
+        return None
+    if not (_PLAIN_NUMBER.match(compact) or _GROUPED_NUMBER.match(compact)):
+        fail("annual_spend", f"not a number: {text!r} (write e.g. 1234567.89 or 1,234,567.89)")
+        return None
+    try:
+        amount = Decimal(re.sub(r"[,' ]", "", compact))
+    except InvalidOperation:  # pragma: no cover - the patterns above only let digits through
+        fail("annual_spend", f"not a number: {text!r}")
+        return None
+    if amount != amount.quantize(Decimal("0.01")):
+        fail("annual_spend", f"at most {_SPEND_FIELD.decimal_places} decimal places, not {text!r}")
+        return None
+    if amount >= Decimal(10) ** _SPEND_MAX_INTEGER_DIGITS:
+        fail(
+            "annual_spend", f"too large: at most {_SPEND_MAX_INTEGER_DIGITS} digits before the decimal point"
+        )
+        return None
+    return amount.quantize(Decimal("0.01"))
