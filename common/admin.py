@@ -3,6 +3,7 @@ that ask for a reason, and spreadsheet exports of a list.
 
 **Read-only.** ``ReadOnlyAdmin`` and ``ReadOnlyInline`` for records written only by the services (history,
 logs, what agencies and suppliers send through the API): they can be viewed, never added, changed or deleted.
+``SingleRowMixin`` for a settings model of one row (a policy): its list opens the row.
 
 **Display.** ``badge`` draws a coloured label in one of the colours named here (``GREEN``, ``AMBER``,
 ``RED``, ``BLUE``, ``GREY``); each app maps its own statuses to them. ``bullet_list`` shows lines (unmet
@@ -76,6 +77,26 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SingleRowMixin:
+    """A settings model of one row, which ``Model.current()`` returns (creating it when missing): the list
+    opens the row, which is changed here but never added or deleted."""
+
+    def has_add_permission(self, request):
+        # ``current()`` recreates the row if missing; answering without a query also keeps it out of every
+        # admin page's navigation queries.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        """The list has one row: open it."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        name = f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_change"
+        return HttpResponseRedirect(reverse(name, args=[self.model.current().pk]))
 
 
 # --- Badges and lists ----------------------------------------------------------------------------------

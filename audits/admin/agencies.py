@@ -4,12 +4,11 @@ and the audit and deadline policy (one row, with its history)."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import SingleRowMixin
 from suppliers import roles
 
 from ..models import AuditAgency, Auditor, AuditPolicy, CodeProvision
@@ -80,7 +79,7 @@ class CodeProvisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditPolicy)
-class AuditPolicyAdmin(SimpleHistoryAdmin):
+class AuditPolicyAdmin(SingleRowMixin, SimpleHistoryAdmin):
     """One row: deadlines and performance bands. Changes are kept in its history; due dates already fixed on
     findings do not move."""
 
@@ -104,19 +103,3 @@ class AuditPolicyAdmin(SimpleHistoryAdmin):
         ("Performance bands (score 0–200)", {"fields": ["high_performer_above", "medium_performer_from"]}),
         ("Agencies", {"fields": ["report_due_days"]}),
     ]
-
-    def has_add_permission(self, request):
-        # The row is seeded by a migration and ``AuditPolicy.current()`` recreates it if missing; answering
-        # without a query also keeps it out of every admin page's navigation queries.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        """The list has one row: open it."""
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        return HttpResponseRedirect(
-            reverse("admin:audits_auditpolicy_change", args=[AuditPolicy.current().pk])
-        )
