@@ -1,6 +1,6 @@
 """Third-party audits, their findings and the corrective action that closes them.
 
-Rules live in ``deadlines.py`` (when is what due, what counts as overdue), ``services.py`` (every write:
+Rules live in ``deadlines.py`` (when is what due, what counts as overdue), ``services/`` (every write:
 the audit, finding and CAP state machines) and ``selectors.py`` (reads for reports and the supplier seam).
 """
 

@@ -1,338 +1,56 @@
-"""The audit programme over HTTP: auditors record audits, ESG managers decide, supplier contacts carry out the
-corrective action. Each action finds the object in the caller's scope (``permissions``), checks the role,
-calls one service of ``audits.services`` and shapes the answer.
-
-Errors (``common.errors.exception_handler``): a service's ``Invalid`` answers 400 ``{"detail", "field"}``,
-its ``Conflict`` 409 ``{"detail"}``; a rejected upload 413 (too large) or 400 (wrong type) ``{"detail"}``
-naming the file. Every POST honours an
-``Idempotency-Key`` header (``common.idempotency``).
+"""``findings/``: the finding list and page, the agency's changes, and each finding's evidence, corrective
+action plan, closure verification, progress reports and extension requests.
 """
 
 from __future__ import annotations
 
 import django_filters
-from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler
-from django.db.models import Count
 from django.shortcuts import get_object_or_404
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from audits import services
-from audits.models import Audit, CorrectiveActionPlan, Evidence, ExtensionRequest, Finding, Severity
+from audits.models import CorrectiveActionPlan, Evidence, Finding, Severity
 from common.api import download_responses
-from common.errors import ApiErrorsMixin, ErrorSerializer, InvalidInputSerializer
-from common.files import UploadRejected, file_response
+from common.files import file_response
 from common.filters import IdFilter
-from common.idempotency import HEADER as IDEMPOTENCY_HEADER
-from common.idempotency import IdempotentMixin
 
-from .permissions import (
+from ..permissions import (
     SUPPLIER_EVIDENCE,
     AgencyOrSupplierWork,
     AgencyWork,
-    CanAcceptAudits,
-    CanDecideExtensions,
     CanReviewCaps,
     CanVerifyClosures,
     SupplierWork,
     audits_visible_to,
     evidence_visible_to,
-    extensions_visible_to,
     findings_visible_to,
     is_agency_auditor,
     refuse_verification_method,
-    sees_audit_internals,
 )
-from .serializers import (
-    AcceptedAuditSerializer,
-    AuditSerializer,
-    AuditUpdateSerializer,
+from ..serializers import (
     CapReviewSerializer,
     CapSerializer,
     CapSubmitSerializer,
-    DecisionSerializer,
     EvidenceSerializer,
     EvidenceUploadSerializer,
     ExtensionRequestSerializer,
     ExtensionSerializer,
-    FileUploadSerializer,
     FindingDetailSerializer,
     FindingSerializer,
     FindingWriteSerializer,
     NoteSerializer,
     ProgressSerializer,
     ProgressSubmitSerializer,
-    ReturnRequestSerializer,
     VerifyRequestSerializer,
 )
-
-# --- Uploads and errors --------------------------------------------------------------------------------
-
-
-class UploadLimitHandler(FileUploadHandler):
-    """First upload handler of this API's requests: stops reading a multipart body as soon as one file passes
-    ``settings.UPLOAD_MAX_BYTES``, removes what the other handlers spooled, and refuses with 413, so that a
-    huge upload is neither read to the end nor left on disk. ``inspect_upload`` checks the size again."""
-
-    def __init__(self, request=None):
-        super().__init__(request)
-        self.limit = settings.UPLOAD_MAX_BYTES
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        if start + len(raw_data) > self.limit:
-            for handler in self.request.upload_handlers:
-                if handler is not self:
-                    handler.upload_interrupted()
-            raise UploadRejected(
-                f"{self.file_name}: the file is larger than {filesizeformat(self.limit)}, "
-                "the largest accepted.",
-                status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            )
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
-
-
-class AuditApiMixin(ApiErrorsMixin, IdempotentMixin):
-    def initialize_request(self, request, *args, **kwargs):
-        request.upload_handlers.insert(0, UploadLimitHandler(request))
-        return super().initialize_request(request, *args, **kwargs)
-
-    def get_serializer_context(self):
-        """Whether the caller gets the serializers' internal fields (the schema documents them all)."""
-        internal = getattr(self, "swagger_fake_view", False) or sees_audit_internals(self.request.user)
-        return {**super().get_serializer_context(), "internal": internal}
-
-
-class AuditPagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-# --- Schema helpers ------------------------------------------------------------------------------------
-
-ERRORS = {
-    400: OpenApiResponse(
-        InvalidInputSerializer,
-        description="The input is wrong, or the Idempotency-Key header is not 1 to 255 printable characters: "
-        "the field or header is named.",
-    ),
-    403: OpenApiResponse(ErrorSerializer, description="The caller sees the object but may not do this."),
-    404: OpenApiResponse(ErrorSerializer, description="No such object in the caller's scope."),
-    409: OpenApiResponse(
-        ErrorSerializer,
-        description="The object's state forbids this now, or a request with this Idempotency-Key is in "
-        "progress.",
-    ),
-    413: OpenApiResponse(ErrorSerializer, description="The file is larger than the upload limit."),
-    422: OpenApiResponse(
-        ErrorSerializer, description="The Idempotency-Key was used for a different request."
-    ),
-}
-IDEMPOTENCY_KEY = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (e.g. a UUID). Repeating it replays the first answer instead of acting "
-    "again; answers carry 'Idempotent-Replayed: true' when replayed. Kept for 24 hours.",
-)
-
-
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
-
-
-def post_schema(
-    *, summary: str, request, response, code: int = 200, description: str = "", upload=False, fails=()
-):
-    return extend_schema(
-        methods=["POST"],
-        summary=summary,
-        description=description,
-        request={"multipart/form-data": request} if upload else request,
-        responses={code: response, **errors(400, 403, 404, 409, *fails, 422, *((413,) if upload else ()))},
-        parameters=[IDEMPOTENCY_KEY],
-    )
-
-
-# --- Audits --------------------------------------------------------------------------------------------
-
-
-class AuditFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(
-        choices=Audit.Status.choices, help_text="Repeat for several."
-    )
-    supplier = django_filters.CharFilter(field_name="supplier__code", help_text="Supplier code.")
-    type = django_filters.ChoiceFilter(choices=Audit.Type.choices)
-
-    class Meta:
-        model = Audit
-        fields = ["status", "supplier", "type"]
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List audits",
-        description="Auditors: their agency's audits. ESG managers and procurement: all. Supplier contacts: "
-        "their supplier's accepted and closed audits.",
-    ),
-    retrieve=extend_schema(summary="One audit", responses={200: AuditSerializer, **errors(404)}),
-    partial_update=extend_schema(
-        summary="Record the audit's dates, score, summary, site or lead auditor",
-        description="The agency's auditors, while the audit is planned or in progress; setting the actual "
-        "start starts it. A submitted or accepted audit answers 409.",
-        request=AuditUpdateSerializer,
-        responses={200: AuditSerializer, **errors(400, 403, 404, 409)},
-    ),
-)
-@extend_schema(tags=["audits"])
-class AuditViewSet(AuditApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = AuditSerializer
-    permission_classes = [AgencyWork]
-    pagination_class = AuditPagination
-    filterset_class = AuditFilter
-    search_fields = ["reference", "supplier__code", "supplier__name", "site"]
-    ordering_fields = ["planned_start", "actual_end", "reference", "status"]
-    ordering = ["-planned_start", "-pk"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Audit.objects.none()
-        return (
-            audits_visible_to(user=self.request.user)
-            .select_related("supplier", "agency", "lead_auditor__user")
-            .annotate(findings_count=Count("findings"))
-        )
-
-    def _reload(self, audit: Audit) -> Audit:
-        return self.get_queryset().get(pk=audit.pk)
-
-    def partial_update(self, request, pk=None):
-        audit = self.get_object()
-        data = AuditUpdateSerializer(data=request.data, audit=audit, partial=True)
-        data.is_valid(raise_exception=True)
-        services.audit_update(audit=audit, by=request.user, **data.validated_data)
-        return Response(AuditSerializer(self._reload(audit)).data)
-
-    @extend_schema(
-        methods=["GET"],
-        summary="The audit's findings",
-        responses={200: FindingSerializer(many=True), **errors(404)},
-    )
-    @post_schema(
-        summary="Record a finding",
-        description="The agency's auditors, while the audit is in progress. The provision is given by code "
-        "(e.g. 'A3') or id; a red-line finding is priority.",
-        request=FindingWriteSerializer,
-        response=FindingSerializer,
-        code=201,
-    )
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
-    def findings(self, request, pk=None):
-        audit = self.get_object()
-        if request.method == "GET":
-            findings = (
-                findings_visible_to(user=request.user)
-                .filter(audit=audit)
-                .select_related("audit__supplier", "provision", "cap")
-                .order_by("number")
-            )
-            return Response(
-                FindingSerializer(findings, many=True, context=self.get_serializer_context()).data
-            )
-        data = FindingWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        finding = services.finding_create(audit=audit, by=request.user, **data.validated_data)
-        return Response(
-            FindingSerializer(finding, context=self.get_serializer_context()).data,
-            status=status.HTTP_201_CREATED,
-        )
-
-    @extend_schema(
-        methods=["GET"],
-        summary="Download the audit report",
-        description="The report file as an attachment, in the type detected from its content.",
-        responses=download_responses("The audit report."),
-    )
-    @post_schema(
-        summary="Upload the audit report",
-        description="Multipart field 'file'. Replaces an earlier report while the audit is planned or in "
-        "progress. The answer carries the file's SHA-256.",
-        request=FileUploadSerializer,
-        response=AuditSerializer,
-        upload=True,
-    )
-    @action(
-        detail=True, methods=["get", "post"], filter_backends=[], parser_classes=[MultiPartParser, FormParser]
-    )
-    def report(self, request, pk=None):
-        audit = self.get_object()
-        if request.method == "GET":
-            return file_response(audit.report)
-        data = FileUploadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.audit_attach_report(audit=audit, upload=data.validated_data["file"], by=request.user)
-        return Response(AuditSerializer(self._reload(audit)).data)
-
-    @post_schema(
-        summary="Submit the report",
-        description="Needs actual start and end, score and the report file. Afterwards nothing of the audit "
-        "or its findings can be changed by the agency (409).",
-        request=None,
-        response=AuditSerializer,
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
-    def submit(self, request, pk=None):
-        audit = services.audit_submit(audit=self.get_object(), by=request.user)
-        return Response(AuditSerializer(self._reload(audit)).data)
-
-    @post_schema(
-        summary="Accept the report",
-        description="ESG managers (``audits.accept_audit``). Fixes each finding's CAP and rectification due "
-        "dates from today's policy (listed in the answer) and sets the performance band.",
-        request=None,
-        response=AcceptedAuditSerializer,
-    )
-    @action(detail=True, methods=["post"], filter_backends=[], permission_classes=[CanAcceptAudits])
-    def accept(self, request, pk=None):
-        audit = services.audit_accept(audit=self.get_object(), by=request.user)
-        audit = self.get_queryset().prefetch_related("findings").get(pk=audit.pk)
-        return Response(AcceptedAuditSerializer(audit).data)
-
-    @post_schema(
-        summary="Return the report to the agency",
-        description="ESG managers (``audits.accept_audit``), with a reason; the audit is in progress again.",
-        request=ReturnRequestSerializer,
-        response=AuditSerializer,
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="return",
-        url_name="return",
-        filter_backends=[],
-        permission_classes=[CanAcceptAudits],
-    )
-    def return_report(self, request, pk=None):
-        audit = self.get_object()
-        data = ReturnRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.audit_return(audit=audit, by=request.user, reason=data.validated_data["reason"])
-        return Response(AuditSerializer(self._reload(audit)).data)
-
-
-# --- Findings ------------------------------------------------------------------------------------------
+from .base import AuditApiMixin, AuditPagination
+from .schema import errors, post_schema
 
 
 class FindingFilter(django_filters.FilterSet):
@@ -664,56 +382,3 @@ class FindingViewSet(
         data.is_valid(raise_exception=True)
         extension = services.extension_request(finding=finding, by=request.user, **data.validated_data)
         return Response(ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
-
-
-# --- Extensions ----------------------------------------------------------------------------------------
-
-
-class ExtensionFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ExtensionRequest.Status.choices)
-
-    class Meta:
-        model = ExtensionRequest
-        fields = ["status"]
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List extension requests", description="Those of the findings the caller sees."
-    ),
-    retrieve=extend_schema(
-        summary="One extension request", responses={200: ExtensionSerializer, **errors(404)}
-    ),
-)
-@extend_schema(tags=["findings"])
-class ExtensionViewSet(
-    AuditApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
-    serializer_class = ExtensionSerializer
-    permission_classes = [CanDecideExtensions]
-    pagination_class = AuditPagination
-    filterset_class = ExtensionFilter
-    ordering_fields = ["requested_at", "requested_due"]
-    ordering = ["-requested_at"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ExtensionRequest.objects.none()
-        return extensions_visible_to(user=self.request.user).select_related(
-            "finding__audit", "requested_by", "decided_by"
-        )
-
-    @post_schema(
-        summary="Approve or reject an extension request",
-        description="ESG managers, with a reason. An approval moves the finding's rectification due date "
-        "(recorded in its history).",
-        request=DecisionSerializer,
-        response=ExtensionSerializer,
-    )
-    @action(detail=True, methods=["post"], filter_backends=[])
-    def decide(self, request, pk=None):
-        extension = self.get_object()
-        data = DecisionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.extension_decide(extension=extension, by=request.user, **data.validated_data)
-        return Response(ExtensionSerializer(self.get_queryset().get(pk=extension.pk)).data)
