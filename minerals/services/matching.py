@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from common.countries import country_code
+
 from ..models import (
     Declaration,
     DeclaredSmelter,
@@ -20,7 +22,6 @@ from ..models import (
     is_smelter_id,
     name_key,
 )
-from ..smelter_import import country_code
 from .due_diligence import _close, _smelter_key, due_diligence_sync
 from .shared import WRITE_BATCH, Invalid, Status
 

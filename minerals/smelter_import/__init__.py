@@ -30,7 +30,7 @@ from common.workbooks import WorkbookRejected, read_table
 from .facility_list import HEADERS, facility_entries
 from .lookup_sheet import LOOKUP_SHEET, lookup_entries
 from .result import RowError, SmelterImportError, SmelterImportResult
-from .values import country_code, metal_of, rmap_status_of
+from .values import metal_of, rmap_status_of
 from .writing import write_entries
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "RowError",
     "SmelterImportError",
     "SmelterImportResult",
-    "country_code",
     "import_smelters",
     "metal_of",
     "rmap_status_of",

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import re
 from typing import Any
-
-from django_countries import countries
 
 from ..models import Mineral, RmapStatus
 
@@ -31,52 +28,11 @@ _STATUS_WORDS: dict[str, str] = {
     "rmi due diligence review unable to proceed": RmapStatus.NOT_ENROLLED,
 }
 
-# Country names as RMI writes them that django-countries spells differently.
-_COUNTRY_ALIASES = {
-    "congo democratic republic of the": "CD",
-    "democratic republic of the congo": "CD",
-    "drc": "CD",
-    "korea republic of": "KR",
-    "republic of korea": "KR",
-    "south korea": "KR",
-    "korea": "KR",
-    "taiwan province of china": "TW",
-    "taiwan": "TW",
-    "tanzania united republic of": "TZ",
-    "usa": "US",
-    "united states": "US",
-    "uk": "GB",
-    "united kingdom": "GB",
-    "russia": "RU",
-    "vietnam": "VN",
-    "turkiye": "TR",
-    "bolivia": "BO",
-    "laos": "LA",
-    "czech republic": "CZ",
-}
-_UNKNOWN_COUNTRY = {"", "unknown", "n a", "na", "none"}
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d-%b-%Y", "%d %b %Y", "%m/%d/%Y", "%d.%m.%Y", "%b %d, %Y")
 
 
 def plain_words(text: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())
-
-
-@functools.lru_cache(maxsize=1024)
-def country_code(text: str) -> str:
-    """ISO 3166 code of a country name or code as suppliers and RMI write it; '' when unknown."""
-    text = (text or "").strip()
-    if plain_words(text) in _UNKNOWN_COUNTRY:
-        return ""
-    if len(text) in (2, 3) and text.isalpha():
-        code = countries.alpha2(text.upper())
-        if code:
-            return code
-    return (
-        countries.by_name(text)
-        or countries.by_name(text.title())
-        or _COUNTRY_ALIASES.get(plain_words(text), "")
-    )
 
 
 def metal_of(text: str) -> str:

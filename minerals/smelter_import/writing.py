@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from common.countries import country_code
 from common.history import fit_change_reason
 
 from ..models import Smelter, SmelterAlias, SmelterStatusChange, name_key
 from .result import Entry, RowError, SmelterImportResult
-from .values import country_code
 
 LOOKUP_CHUNK = 1000  # smelter ids or alias names per lookup query
 WRITE_BATCH = 500  # rows per bulk statement

@@ -4,7 +4,6 @@ names against the model's validators, category, tier, country, annual spend and 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,7 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django_countries import countries
+
+from common.countries import country_code
 
 from .. import services
 from ..models import Supplier
@@ -42,22 +42,6 @@ FIELD_OF_COLUMN = {
     COLUMN_OF_FIELD.get(name, name): name
     for name in services.EDITABLE_FIELDS
     if COLUMN_OF_FIELD.get(name, name) in COLUMNS and name not in ("code", "business_units")
-}
-# Common English names that django-countries spells differently.
-_COUNTRY_ALIASES = {
-    "usa": "US",
-    "united states": "US",
-    "uk": "GB",
-    "great britain": "GB",
-    "south korea": "KR",
-    "korea": "KR",
-    "republic of korea": "KR",
-    "macau": "MO",
-    "mainland china": "CN",
-    "prc": "CN",
-    "czech republic": "CZ",
-    "vietnam": "VN",
-    "russia": "RU",
 }
 _PLAIN_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _GROUPED_NUMBER = re.compile(r"^\d{1,3}([,' ]\d{3})+(\.\d+)?$")
@@ -182,7 +166,7 @@ def parse_row(
     row.parent_code = values.get("parent_code", "")  # checked against the register (``_Plan.resolve``)
 
     country_text = values.get("country", "")
-    row.country = _country_code(country_text)
+    row.country = country_code(country_text)
     if not country_text:
         fail("country", "required: an ISO 3166 code such as CN, or the English country name")
     elif not row.country:
@@ -222,17 +206,6 @@ def _check_field(value: str, field_name: str, column: str, fail) -> None:
         model_field.run_validators(value)
     except ValidationError as exc:
         fail(column, " ".join(exc.messages))
-
-
-@functools.lru_cache(maxsize=2048)  # by_name scans every country name; files repeat a few countries
-def _country_code(text: str) -> str:
-    if not text:
-        return ""
-    if len(text) in (2, 3) and text.isalpha():
-        code = countries.alpha2(text)
-        if code:
-            return code
-    return countries.by_name(text) or _COUNTRY_ALIASES.get(" ".join(text.lower().split()), "")
 
 
 def _parse_spend(text: str, fail) -> Decimal | None:
