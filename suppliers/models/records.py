@@ -1,0 +1,158 @@
+"""What the company keeps on file about a supplier: its contacts, signed agreements and external ESG
+assessments (RBA, EcoVadis and other ratings), with where their files are stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from common import files
+
+from .supplier import Supplier
+
+
+class Contact(models.Model):
+    class Role(models.TextChoices):
+        SALES = "sales", "Sales / account manager"
+        ESG = "esg", "ESG / CSR"
+        QUALITY = "quality", "Quality"
+        EHS = "ehs", "Environment, health and safety"
+        MINERALS = "minerals", "Responsible minerals"
+        MANAGEMENT = "management", "Management"
+        OTHER = "other", "Other"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=150)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ESG)
+    is_primary = models.BooleanField(default=False)
+    receives_reminders = models.BooleanField(default=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supplier_contact",
+        help_text="Login of this contact for the supplier API (supplier contact role).",
+    )
+
+    class Meta:
+        ordering = ["supplier", "-is_primary", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "email"], name="contact_unique_email_per_supplier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()})"
+
+
+def agreement_upload_to(instance: Agreement, filename: str) -> str:
+    return f"suppliers/{instance.supplier_id}/agreements/{files.random_name(filename)}"
+
+
+def assessment_upload_to(instance: ExternalAssessment, filename: str) -> str:
+    return f"suppliers/{instance.supplier_id}/assessments/{files.random_name(filename)}"
+
+
+class Agreement(models.Model):
+    class Kind(models.TextChoices):
+        CSR_AGREEMENT = "csr_agreement", "Supplier Social Responsibility (CSR) Agreement"
+        CODE_OF_CONDUCT = "code_of_conduct", "Supplier Code of Conduct acknowledgement"
+        INTEGRITY_COMMITMENT = "integrity_commitment", "Integrity Commitment"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="agreements")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    signed_on = models.DateField(
+        null=True, blank=True, help_text="Empty while the agreement is sent but unsigned."
+    )
+    signed_by = models.CharField(max_length=150, blank=True, help_text="Name and title of the signatory.")
+    expires_on = models.DateField(null=True, blank=True)
+    file = files.PrivateFileField(
+        upload_to=agreement_upload_to,
+        blank=True,
+        visible_to="suppliers.api.permissions.suppliers_visible_to",
+        through="supplier",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["supplier", "kind", "-signed_on"]
+        indexes = [models.Index(fields=["supplier", "kind"], name="agreement_supplier_kind")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True)
+                | Q(signed_on__isnull=True)
+                | Q(expires_on__gt=F("signed_on")),
+                name="agreement_expires_after_signed",
+                violation_error_message="The expiry date must be after the signing date.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.signed_on or 'unsigned'})"
+
+    def is_in_force(self, on: dt.date) -> bool:
+        return (
+            self.signed_on is not None
+            and self.signed_on <= on
+            and (self.expires_on is None or self.expires_on >= on)
+        )
+
+
+class ExternalAssessment(models.Model):
+    class Kind(models.TextChoices):
+        RBA_VAP = "rba_vap", "RBA Validated Assessment (VAP)"
+        RBA_SAQ = "rba_saq", "RBA Self-Assessment Questionnaire"
+        ECOVADIS = "ecovadis", "EcoVadis rating"
+        OTHER = "other", "Other rating"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="external_assessments")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    scheme = models.CharField(max_length=100, blank=True, help_text="Name of the scheme for 'other'.")
+    score = models.DecimalField(max_digits=6, decimal_places=1, validators=[MinValueValidator(0)])
+    scale_max = models.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        default=Decimal("200"),
+        help_text="Highest possible score on this scheme (200 for a VAP, 100 for EcoVadis).",
+    )
+    assessed_on = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    file = files.PrivateFileField(
+        upload_to=assessment_upload_to,
+        blank=True,
+        visible_to="suppliers.api.permissions.suppliers_visible_to",
+        through="supplier",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["supplier", "-assessed_on"]
+        indexes = [models.Index(fields=["supplier", "kind", "-assessed_on"], name="assessment_supplier_kind")]
+        constraints = [
+            models.CheckConstraint(condition=Q(scale_max__gt=0), name="assessment_scale_positive"),
+            models.CheckConstraint(
+                condition=Q(score__lte=F("scale_max")), name="assessment_score_within_scale"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("assessed_on")),
+                name="assessment_valid_after_assessed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.score}/{self.scale_max} ({self.assessed_on})"
+
+    @property
+    def normalized_score(self) -> Decimal:
+        """Score on a 0–100 scale, higher is better."""
+        return (self.score / self.scale_max * 100).quantize(Decimal("0.1"))
