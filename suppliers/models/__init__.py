@@ -1,8 +1,8 @@
 """The supplier register: suppliers, their contacts, agreements, external assessments, lifecycle
 history, and the risk model with its stored assessments.
 
-Rules live in ``services``/``selectors`` modules (``lifecycle.py``, ``risk.py``); models hold data,
-constraints and row-level facts. The modules, by what a reader looks for:
+Rules live in ``services``/``selectors`` modules (``lifecycle.py``, ``services.py``, the ``risk`` package);
+models hold data, constraints and row-level facts. The modules, by what a reader looks for:
 
 - ``reference``: the reporting region, risk levels, business units, commodities, country risk and the
   onboarding policy;

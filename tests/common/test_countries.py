@@ -1,5 +1,5 @@
-"""One rule turns a country as suppliers' lists and RMI's files write it into an ISO code (the two importers had
-drifted copies: each knew aliases the other did not)."""
+"""One rule turns a country, as suppliers' lists and RMI's files write it, into an ISO code (the two importers
+had drifted copies: each knew aliases the other did not)."""
 
 import pytest
 
