@@ -5,6 +5,7 @@ parent's tier as it will be once the file is written. Lookups go in chunks, neve
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -78,6 +79,7 @@ class Plan:
         self.buyers = self._lookup_buyers({row.buyer_email.lower() for row in self.rows if row.buyer_email})
 
         children = self._children_outside_the_file()
+        unreadable = {(error.row, error.column) for error in self.errors}
         for row in self.rows:
             for token in row.business_units:
                 if token.lower() not in self.business_units:
@@ -98,6 +100,8 @@ class Plan:
                         row, "buyer_email", f"several users have the e-mail address {row.buyer_email!r}"
                     )
             self._check_tier(row, children)
+            if (row.number, "currency") not in unreadable:
+                self._check_spend(row, spend_written=(row.number, "annual_spend") in unreadable)
 
     def _lookup_buyers(self, emails: set[str]) -> dict[str, Any]:
         """Users who may be a buyer (``suppliers.models.eligible_buyers``) by e-mail, case-insensitively."""
@@ -136,6 +140,20 @@ class Plan:
         for name in ("parent", "tier"):
             if name in problems:
                 self.fail(row, COLUMN_OF_FIELD.get(name, name), problems[name])
+
+    def _check_spend(self, row: Row, *, spend_written: bool) -> None:
+        """Annual spend and its currency go together (``services.spend_problems``), as they will be once the
+        file is written: a column the file leaves out keeps the register's value. A spend written but not
+        readable (``spend_written``, already reported) still needs its currency."""
+        existing = self.suppliers.get(row.code) if self.first_row.get(row.code) is row else None
+        spend = (
+            row.annual_spend if "annual_spend" in self.present else getattr(existing, "annual_spend", None)
+        )
+        if spend_written:
+            spend = spend if spend is not None else Decimal(0)
+        currency = row.currency if "currency" in self.present else getattr(existing, "currency", "")
+        for name, message in services.spend_problems(annual_spend=spend, currency=currency).items():
+            self.fail(row, name, message)
 
     def _children_outside_the_file(self) -> dict[str, list[str]]:
         """Codes of the key indirect suppliers, not in this file, of each tier-1 supplier the file makes tier

@@ -190,8 +190,6 @@ def parse_row(
     row.currency = values.get("currency", "").upper()
     if row.currency:
         _check_field(row.currency, "currency", "currency", fail)
-    elif spend_text:
-        fail("currency", "required when annual_spend is given: a three-letter ISO 4217 code, e.g. USD")
 
     errors.extend(found)
     return row

@@ -330,8 +330,8 @@ def test_bad_rows_are_all_reported_by_row_and_column_and_nothing_is_written(tmp_
         "use an ISO 3166 code such as CN or the English name",
         "row 6, column annual_spend: must not be negative, not '-5'",
         "row 7, column annual_spend: not a number: '12,34x' (write e.g. 1234567.89 or 1,234,567.89)",
-        "row 7, column currency: required when annual_spend is given: a three-letter ISO 4217 code, e.g. USD",
-        "row 8, column currency: required when annual_spend is given: a three-letter ISO 4217 code, e.g. USD",
+        "row 7, column currency: Annual spend needs a currency (three-letter ISO 4217 code, e.g. USD).",
+        "row 8, column currency: Annual spend needs a currency (three-letter ISO 4217 code, e.g. USD).",
         "row 9, column legal_name: too long: at most 255 characters, not 300",
         "row 9, column currency: Use a three-letter ISO 4217 currency code, e.g. USD.",
     ]

@@ -252,3 +252,41 @@ def test_a_change_the_risk_model_does_not_read_schedules_no_reassessment(
     assert response.status_code == 200
     assert callbacks == []
     assert Supplier.objects.get(pk=assessed.pk).name == "Renamed Co"
+
+
+# --- Spend and currency go together on every path ---------------------------------------------------------
+
+
+def test_a_currency_without_spend_is_refused_alike_by_the_api_and_the_importer(
+    register, procurement_user, tmp_path
+):
+    payload = {"code": "NEW-1", "name": "New Co", "category": "production", "country": "CN", "tier": 1}
+
+    response = api_for(procurement_user).post(API_LIST, {**payload, "currency": "USD"}, format="json")
+    result = import_rows(tmp_path, [{**payload, "currency": "USD"}])
+
+    assert response.status_code == 400
+    assert response.json() == {"annual_spend": [services.CURRENCY_NEEDS_SPEND]}
+    assert [str(error) for error in result.errors] == [
+        f"row 2, column annual_spend: {services.CURRENCY_NEEDS_SPEND}"
+    ]
+    assert not Supplier.objects.filter(code="NEW-1").exists()
+
+
+def test_the_importer_judges_spend_and_currency_as_they_will_be_after_the_file(register, tmp_path):
+    Supplier.objects.filter(code="OTHER-1").update(annual_spend=Decimal("5000"), currency="USD")
+    other = Supplier.objects.get(code="OTHER-1")
+    path = tmp_path / "spend.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:  # no currency column: USD stays
+        writer = csv.writer(handle)
+        writer.writerow(["code", "name", "category", "tier", "country", "annual_spend"])
+        writer.writerow([other.code, other.name, other.category, 1, other.country.code, "7500"])
+
+    with open(path, "rb") as handle:
+        result = import_suppliers(fileobj=handle, filename=path.name)
+
+    assert result.ok, [str(error) for error in result.errors]
+    assert Supplier.objects.values_list("annual_spend", "currency").get(code="OTHER-1") == (
+        Decimal("7500.00"),
+        "USD",
+    )
