@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
 import olefile
+from django.template.defaultfilters import filesizeformat
 
 # A part unpacking to more than this is refused: a few megabytes of sheet XML is a large CMRT already.
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -66,10 +67,6 @@ class WorkbookRejected(Exception):
         super().__init__(self.message)
 
 
-def megabytes(size: int) -> str:
-    return f"{size // MB:,} MB" if size >= MB else f"{size / MB:.1f} MB"
-
-
 def parse_xml(data: bytes, part: str, *, filename: str) -> ET.Element:
     """Parse a small XML part. Office files never need a DTD, so any is refused (no entity expansion)."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
@@ -100,23 +97,23 @@ def check_package(archive: zipfile.ZipFile, *, name: str) -> None:
             )
         if info.file_size > MAX_UNPACKED_BYTES:
             raise WorkbookRejected(
-                f"is too large: {info.filename} unpacks to {megabytes(info.file_size)} "
-                f"(the largest accepted is {megabytes(MAX_UNPACKED_BYTES)})",
+                f"is too large: {info.filename} unpacks to {filesizeformat(info.file_size)} "
+                f"(the largest accepted is {filesizeformat(MAX_UNPACKED_BYTES)})",
                 filename=name,
             )
         if info.file_size > RATIO_CHECKED_FROM_BYTES:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > MAX_COMPRESSION_RATIO:
                 raise WorkbookRejected(
-                    f"looks like a zip bomb: {info.filename} unpacks to {megabytes(info.file_size)}, "
+                    f"looks like a zip bomb: {info.filename} unpacks to {filesizeformat(info.file_size)}, "
                     f"{ratio:,.0f} times its packed size (at most {MAX_COMPRESSION_RATIO} times is accepted)",
                     filename=name,
                 )
         total += info.file_size
     if total > MAX_TOTAL_UNPACKED_BYTES:
         raise WorkbookRejected(
-            f"is too large: it unpacks to {megabytes(total)} in all "
-            f"(the largest accepted is {megabytes(MAX_TOTAL_UNPACKED_BYTES)})",
+            f"is too large: it unpacks to {filesizeformat(total)} in all "
+            f"(the largest accepted is {filesizeformat(MAX_TOTAL_UNPACKED_BYTES)})",
             filename=name,
         )
 
@@ -245,7 +242,7 @@ def _package_info(archive: zipfile.ZipFile, *, name: str) -> OfficeInfo:
         return OfficeInfo(kind=None)
     if types.file_size > MAX_CONTENT_TYPES_BYTES:
         raise WorkbookRejected(
-            f"is not a valid office file ([Content_Types].xml unpacks to {megabytes(types.file_size)})",
+            f"is not a valid office file ([Content_Types].xml unpacks to {filesizeformat(types.file_size)})",
             filename=name,
         )
     root = parse_xml(read_part(archive, types, name=name), "[Content_Types].xml", filename=name)

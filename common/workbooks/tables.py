@@ -17,9 +17,10 @@ from typing import Any
 
 import filetype
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from openpyxl.utils.cell import column_index_from_string
 
-from .packages import MB, OFFICE_REFUSALS, OLE_MAGIC, ZIP_MAGIC, WorkbookRejected, inspect_office, read_head
+from .packages import OFFICE_REFUSALS, OLE_MAGIC, ZIP_MAGIC, WorkbookRejected, inspect_office, read_head
 from .xlsx import XlsxWorkbook
 
 
@@ -34,13 +35,6 @@ class Table:
     filename: str
     sheet: str
     rows: Iterator[tuple[int, list[Any]]]
-
-
-def _size_text(size: int) -> str:
-    for unit, factor in (("MB", MB), ("KB", 1024)):
-        if size >= factor:
-            return f"{size / factor:g} {unit}"
-    return f"{size} bytes"
 
 
 def read_table(
@@ -61,7 +55,7 @@ def read_table(
     size = _file_size(fileobj)
     if size > max_bytes:
         raise WorkbookRejected(
-            f"the file is larger than the upload limit of {_size_text(max_bytes)}", filename=filename
+            f"the file is larger than the upload limit of {filesizeformat(max_bytes)}", filename=filename
         )
     head = read_head(fileobj, 4096)
     if not head.strip() and size <= len(head):
@@ -173,7 +167,7 @@ def _csv_table(fileobj, *, filename: str, max_bytes: int, max_rows: int) -> Tabl
         data = data.encode("utf-8")
     if len(data) > max_bytes:
         raise WorkbookRejected(
-            f"the file is larger than the upload limit of {_size_text(max_bytes)}", filename=filename
+            f"the file is larger than the upload limit of {filesizeformat(max_bytes)}", filename=filename
         )
     text = _csv_text(data, filename)
     del data

@@ -16,6 +16,8 @@ import datetime as dt
 import os
 import re
 
+from django.template.defaultfilters import filesizeformat
+
 from common.workbooks import WorkbookRejected, XlsxWorkbook, source_name
 
 from . import layouts, validation
@@ -63,7 +65,9 @@ def parse_workbook(
     limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     size = _size(source, name)
     if size > limit:
-        raise UnreadableWorkbook(f"{name} is {_human(size)}; the largest accepted is {_human(limit)}")
+        raise UnreadableWorkbook(
+            f"{name} is {filesizeformat(size)}; the largest accepted is {filesizeformat(limit)}"
+        )
     try:
         book = XlsxWorkbook(source, name=name)
     except WorkbookRejected as exc:
@@ -89,15 +93,6 @@ def _size(source, name: str) -> int:
         raise UnreadableWorkbook(f"{name}: no such file") from exc
     except (OSError, AttributeError, ValueError) as exc:
         raise UnreadableWorkbook(f"{name} cannot be read ({exc})") from exc
-
-
-def _human(size: int) -> str:
-    if size >= 1024 * 1024:
-        megabytes = size / (1024 * 1024)
-        return f"{megabytes:.0f} MB" if megabytes >= 10 or megabytes.is_integer() else f"{megabytes:.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
 
 
 class _Parser:

@@ -318,7 +318,8 @@ def test_zip_bomb_is_refused_before_it_is_unpacked_and_nothing_is_written():
         run(zip_bomb_xlsx(unpacked_mb=150, header=("Smelter ID", "Standard Smelter Name")), "bomb.xlsx")
 
     assert str(refused.value) == (
-        "bomb.xlsx: is too large: xl/worksheets/sheet1.xml unpacks to 150 MB (the largest accepted is 100 MB)"
+        "bomb.xlsx: is too large: xl/worksheets/sheet1.xml unpacks to 150.0\xa0MB "
+        "(the largest accepted is 100.0\xa0MB)"
     )
     assert not Smelter.objects.exists()
 
@@ -334,7 +335,8 @@ def test_command_reports_a_zip_bomb_and_exits_1(tmp_path):
         call_command("import_smelters", str(path), stdout=out)
 
     assert out.getvalue().splitlines() == [
-        f"{path}: is too large: xl/worksheets/sheet1.xml unpacks to 150 MB (the largest accepted is 100 MB)"
+        f"{path}: is too large: xl/worksheets/sheet1.xml unpacks to 150.0\xa0MB "
+        "(the largest accepted is 100.0\xa0MB)"
     ]
 
 

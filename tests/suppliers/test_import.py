@@ -507,7 +507,7 @@ def test_oversize_file_is_refused(tmp_path, settings):
     path = write_csv(tmp_path, [row(f"S{i}", "A supplier with a long enough name") for i in range(100)])
 
     with pytest.raises(
-        ImportFileError, match=r"^suppliers.csv: the file is larger than the upload limit of 1 KB"
+        ImportFileError, match=r"^suppliers.csv: the file is larger than the upload limit of 1.0\xa0KB"
     ):
         run(path)
     assert not Supplier.objects.exists()
@@ -684,7 +684,8 @@ def test_zip_bomb_is_refused_before_it_is_unpacked_and_nothing_is_written(tmp_pa
         run(path)
 
     assert str(refused.value) == (
-        "bomb.xlsx: is too large: xl/worksheets/sheet1.xml unpacks to 150 MB (the largest accepted is 100 MB)"
+        "bomb.xlsx: is too large: xl/worksheets/sheet1.xml unpacks to 150.0\xa0MB "
+        "(the largest accepted is 100.0\xa0MB)"
     )
     assert not Supplier.objects.exists()
 
@@ -701,7 +702,8 @@ def test_command_reports_a_zip_bomb_in_one_line_and_exits_1(tmp_path):
 
     assert failed.value.returncode == 1
     assert out.getvalue().splitlines() == [
-        f"{path}: is too large: xl/worksheets/sheet1.xml unpacks to 150 MB (the largest accepted is 100 MB)",
+        f"{path}: is too large: xl/worksheets/sheet1.xml unpacks to 150.0\xa0MB "
+        "(the largest accepted is 100.0\xa0MB)",
         "created 0, updated 0, errors 1",
     ]
 
