@@ -293,7 +293,7 @@ class PrivateFileField(models.FileField):
 
 def file_response(file: FieldFile) -> FileResponse:
     """The stored file as a download: attachment, the type detected from its content (whatever its name),
-    ``nosniff``, never cached by a shared cache. A missing file is a 404."""
+    ``nosniff`` (the paths that serve it are private: ``common.middleware``). A missing file is a 404."""
     if not file:
         raise Http404("There is no file.")
     try:
@@ -311,6 +311,5 @@ def file_response(file: FieldFile) -> FileResponse:
         content_type=CONTENT_TYPES.get(kind, UNKNOWN_CONTENT_TYPE),
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -22,9 +22,9 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 
-# Answers under these paths hold private data (the API, its schema and documentation): no browser or proxy
-# may keep a copy.
-PRIVATE_PATH_PREFIXES = ("/api/",)
+# Answers under these paths hold private data (the API, its schema and documentation, stored files): no
+# browser or proxy may keep a copy.
+PRIVATE_PATH_PREFIXES = ("/api/", "/files/")
 
 
 class SecurityHeadersMiddleware:

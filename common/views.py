@@ -10,8 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
 from common.files import PrivateFileField, file_response
-
-MAX_ID = 2**63 - 1  # the largest primary key a database holds; a longer number names nothing
+from common.filters import BIGINT_MAX
 
 
 @require_safe
@@ -25,7 +24,7 @@ def private_file(request: HttpRequest, label: str, pk: int) -> HttpResponse:
         field = apps.get_model(app_label, model_name)._meta.get_field(field_name)
     except (ValueError, LookupError, FieldDoesNotExist) as exc:
         raise Http404("No such file.") from exc
-    if not isinstance(field, PrivateFileField) or pk > MAX_ID:
+    if not isinstance(field, PrivateFileField) or pk > BIGINT_MAX:  # a longer number names no row
         raise Http404("No such file.")
     record = get_object_or_404(field.records_visible_to(request.user), pk=pk)
     return file_response(getattr(record, field.attname))

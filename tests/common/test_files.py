@@ -97,6 +97,7 @@ def test_a_pdf_named_html_is_stored_under_a_random_pdf_name_and_served_as_a_pdf_
     assert download["Content-Type"] == "application/pdf"
     assert download["Content-Disposition"] == 'attachment; filename="interview.pdf"'
     assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Cache-Control"] == "no-store"
     assert b"".join(download.streaming_content) == PDF
 
 
@@ -135,7 +136,8 @@ def test_the_download_link_of_a_file_needs_a_signed_in_user_in_scope(auditor, fi
     anonymous = Client().get(url)
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
 
-    assert browser(auditor.user).get(url).status_code == 200
+    served = browser(auditor.user).get(url)
+    assert served.status_code == 200 and served["Cache-Control"] == "no-store"
     other_agency = AuditorFactory()
     assert browser(other_agency.user).get(url).status_code == 404
     assert browser(UserFactory(role=roles.PROCUREMENT)).get(url).status_code == 200
