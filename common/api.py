@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 
+from common.errors import ErrorSerializer
 from common.files import CONTENT_TYPES, UNKNOWN_CONTENT_TYPE
 
 
@@ -15,8 +16,5 @@ def download_responses(what: str) -> dict:
             (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description=what)
             for content_type in (*CONTENT_TYPES.values(), UNKNOWN_CONTENT_TYPE)
         },
-        404: OpenApiResponse(
-            {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]},
-            description="Not in your scope, or no file.",
-        ),
+        404: OpenApiResponse(ErrorSerializer, description="Not in your scope, or no file."),
     }

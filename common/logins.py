@@ -23,6 +23,8 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
+from common.errors import ErrorSerializer
+
 
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address, as the API throttles see it (DRF's ``NUM_PROXIES``): ``REMOTE_ADDR``, or behind
@@ -60,7 +62,7 @@ class LoginLocked(exceptions.Throttled):
 
 
 LOCKED_OUT_RESPONSE = OpenApiResponse(
-    {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]},
+    ErrorSerializer,
     description="Too many failed logins for this account or from this address (or too many requests): "
     "locked for a while; the detail says how long, the Retry-After header in seconds.",
 )

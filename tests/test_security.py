@@ -236,8 +236,10 @@ def test_behind_a_proxy_the_address_the_proxy_forwarded_is_locked(behind_one_pro
 def test_the_schema_declares_the_lockout_answer_of_the_token_endpoint(tmp_path):
     target = tmp_path / "schema.yml"
     call_command("spectacular", "--file", str(target))
-    responses = yaml.safe_load(target.read_text())["paths"][TOKEN]["post"]["responses"]
-    assert responses["429"]["content"]["application/json"]["schema"]["required"] == ["detail"]
+    schema = yaml.safe_load(target.read_text())
+    locked = schema["paths"][TOKEN]["post"]["responses"]["429"]["content"]["application/json"]["schema"]
+    assert locked == {"$ref": "#/components/schemas/Error"}  # the API's one error shape
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
 
 
 # --- Production settings ----------------------------------------------------------------------------------
