@@ -11,7 +11,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.utils import timezone
 
-from reminders.models import Digest
+from reminders.models import Digest, ReminderRun
 
 from .digests import render_digest
 
@@ -28,11 +28,14 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def digests_to_send(*, now: dt.datetime | None = None):
     now = now or timezone.now()
-    # Only digests of finished runs: a run still building its digests adds items to them in batches.
+    # Only digests of finished runs: a run still building its digests adds items to them in batches. The
+    # runs are a subquery, not a join: Django turns an UPDATE with a join into "WHERE id IN (SELECT ...)",
+    # which PostgreSQL does not check again against a row another claim has just changed, so two workers
+    # could both win the claim (``_claim``) and send the same digest twice.
     return Digest.objects.filter(
         Q(status__in=[Digest.Status.PENDING, Digest.Status.FAILED], next_attempt_at__lte=now)
         | Q(status=Digest.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE),
-        run__finished_at__isnull=False,
+        run_id__in=ReminderRun.objects.filter(finished_at__isnull=False).values("pk"),
     )
 
 
