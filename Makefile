@@ -1,5 +1,5 @@
 # Supplier ESG: local run, tests and lint. GNU make.
-#   make run    install, migrate, add demo data once, print the admin login, start web + worker + beat
+#   make run    install, migrate, add demo data once, print the admin and portal logins, start web + worker + beat
 #   make test   install, run the whole test suite (PostgreSQL when DATABASE_URL is set)
 #   make lint   ruff check and ruff format --check
 
@@ -15,7 +15,7 @@ LOCAL_DATA = $${DATA_DIR:-var}
 LOCAL_SECRET_KEY = f="$(LOCAL_DATA)/secret-key"; test -s "$$f" || { mkdir -p "$${f%/*}" && \
   (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))' >"$$f"); }
 
-.PHONY: run test lint bench-seed clean-venv
+.PHONY: run test lint messages bench-seed clean-venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -35,7 +35,8 @@ run: $(STAMP)
 	$(MANAGE) seed_demo_audits --if-empty --audits 60 --demo-schedule
 	@echo
 	@$(MANAGE) ensure_admin --login-file "$(LOCAL_DATA)/admin-login.txt"
-	@echo "(also in $(LOCAL_DATA)/admin-login.txt, readable by you only)"
+	@$(MANAGE) ensure_portal_demo --login-file "$(LOCAL_DATA)/portal-logins.txt"
+	@echo "(also in $(LOCAL_DATA)/admin-login.txt and $(LOCAL_DATA)/portal-logins.txt, readable by you only)"
 	@echo "Starting web (http://127.0.0.1:8000/), Celery worker and beat; Ctrl-C stops all three."
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
@@ -47,6 +48,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Refresh the Simplified Chinese catalogue from the code and templates, then compile it (needs GNU gettext:
+# apt-get install gettext). Translate the new entries in locale/zh_Hans/LC_MESSAGES/django.po, run it again, and
+# commit both files: the compiled catalogue is committed so that running the project needs no gettext.
+messages: $(STAMP)
+	@$(LOCAL_SECRET_KEY)
+	$(MANAGE) makemessages --locale zh_Hans --no-obsolete --add-location file --ignore 'tests/*' --ignore 'var/*' --ignore 'devtools/*'
+	$(MANAGE) compilemessages --locale zh_Hans --ignore '.venv'
 
 # Time the demo data for 100,000 suppliers in a throw-away SQLite database (or DATABASE_URL's).
 bench-seed: $(STAMP)

@@ -31,12 +31,14 @@ import filetype
 from django import forms
 from django.conf import settings
 from django.core.files.base import File
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from common.workbooks import OFFICE_REFUSALS, OLE_MAGIC, ZIP_MAGIC, WorkbookRejected, inspect_office
 
@@ -86,6 +88,32 @@ class UploadRejected(Exception):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+
+
+class UploadLimitHandler(FileUploadHandler):
+    """First upload handler of the API's and the portal's requests: stops reading a multipart body as soon as
+    one file passes ``settings.UPLOAD_MAX_BYTES``, removes what the other handlers spooled, and refuses with
+    413, so that a huge upload is neither read to the end nor left on disk. ``inspect_upload`` checks the size
+    again."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.limit = settings.UPLOAD_MAX_BYTES
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.limit:
+            for handler in self.request.upload_handlers:
+                if handler is not self:
+                    handler.upload_interrupted()
+            raise UploadRejected(
+                _("%(file)s: the file is larger than %(limit)s, the largest accepted.")
+                % {"file": self.file_name, "limit": filesizeformat(self.limit)},
+                status_code=413,
+            )
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -141,11 +169,14 @@ def detect_kind(fileobj, *, name: str, accept: Accept | None = None) -> str | No
             fileobj.seek(0)
         kind = office.kind
         if accept is not None and kind in OFFICE_REFUSALS:
-            raise UploadRejected(f"{name}: {OFFICE_REFUSALS[kind]}.")
+            raise UploadRejected(f"{name}: {OFFICE_REFUSALS[kind]}.")  # the refusal is translated
         if accept is not None and office.external_links and accept.refuse_external_links:
             raise UploadRejected(
-                f"{name}: links to other workbooks (external links); break the links (in Excel: Data > "
-                "Edit Links > Break Link) so that the file carries its own values, and upload it again."
+                _(
+                    "%(file)s: links to other workbooks (external links); break the links (in Excel: Data > "
+                    "Edit Links > Break Link) so that the file carries its own values, and upload it again."
+                )
+                % {"file": name}
             )
     else:
         guessed = filetype.guess(head)
@@ -155,8 +186,13 @@ def detect_kind(fileobj, *, name: str, accept: Accept | None = None) -> str | No
         if kind is None and _looks_like_text(head) and (accept is None or CSV in accept):
             kind = CSV
     if accept is not None and kind not in accept:
-        found = f"its content is {kind.upper()}" if kind else "its content is not a recognised type"
-        raise UploadRejected(f"{name}: {found}; accepted types are {accept.kinds_text}.")
+        if kind:
+            message = _("%(file)s: its content is %(kind)s; accepted types are %(accepted)s.")
+        else:
+            message = _("%(file)s: its content is not a recognised type; accepted types are %(accepted)s.")
+        raise UploadRejected(
+            message % {"file": name, "kind": (kind or "").upper(), "accepted": accept.kinds_text}
+        )
     return kind if kind in CONTENT_TYPES else None
 
 
@@ -174,12 +210,12 @@ def check_size(upload, *, name: str, max_bytes: int | None = None) -> int:
     size = _size_of(upload)
     if size > max_bytes:
         raise UploadRejected(
-            f"{name}: the file is {filesizeformat(size)}; "
-            f"the largest accepted is {filesizeformat(max_bytes)}.",
+            _("%(file)s: the file is %(size)s; the largest accepted is %(limit)s.")
+            % {"file": name, "size": filesizeformat(size), "limit": filesizeformat(max_bytes)},
             status_code=413,
         )
     if size == 0:
-        raise UploadRejected(f"{name}: the file is empty.")
+        raise UploadRejected(_("%(file)s: the file is empty.") % {"file": name})
     return size
 
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
@@ -43,12 +44,15 @@ def cooloff_minutes() -> int:
 
 
 def lockout_message() -> str:
+    """In the active language (the portal's user's; English elsewhere)."""
     minutes = cooloff_minutes()
-    return (
-        "Too many failed logins for this account or from your address: logging in is locked for "
-        f"{minutes} minute{'s' if minutes != 1 else ''}. "
-        "Try again later, or ask an administrator to unlock it."
-    )
+    return ngettext(
+        "Too many failed logins for this account or from your address: logging in is locked for %(minutes)d "
+        "minute. Try again later, or ask an administrator to unlock it.",
+        "Too many failed logins for this account or from your address: logging in is locked for %(minutes)d "
+        "minutes. Try again later, or ask an administrator to unlock it.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 class LoginLocked(exceptions.Throttled):
@@ -76,13 +80,14 @@ def raise_if_locked_out(request) -> None:
 
 
 def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
-    """The page a locked-out login form answers with (``AXES_LOCKOUT_CALLABLE``)."""
-    context = {
-        **admin.site.each_context(request),
-        "title": "Login locked",
-        "message": lockout_message(),
-        "login_url": request.get_full_path(),
-    }
-    response = TemplateResponse(request, "registration/login_locked.html", context, status=429)
+    """The page a locked-out login form answers with (``AXES_LOCKOUT_CALLABLE``): the portal's own page, in
+    its user's language, for the portal's sign-in; else the admin's."""
+    context = {"message": lockout_message(), "login_url": request.get_full_path()}
+    if request.path.startswith("/portal/"):
+        template = "portal/auth/locked.html"
+    else:
+        template = "registration/login_locked.html"
+        context.update({**admin.site.each_context(request), "title": "Login locked"})
+    response = TemplateResponse(request, template, context, status=429)
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response.render()

@@ -24,3 +24,27 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class PortalAccount(models.Model):
+    """What the portal keeps on an outside user (a supplier contact or an auditor) beyond Django's user: the
+    language they read the portal and their e-mails in, and their invitation. Who the user works for is
+    elsewhere, and exactly one place: ``suppliers.Contact.user`` or ``audits.Auditor.user``."""
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", "English"
+        CHINESE = "zh-hans", "简体中文"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal")
+    # Empty until chosen: the first visit to the portal stores the browser's language.
+    language = models.CharField(max_length=10, choices=Language.choices, blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    joined_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the invitee first chose a password."
+    )
+
+    def __str__(self) -> str:
+        return f"Portal account of {self.user}"

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "reminders",
     "minerals",
     "reports",
+    "portal",
 ]
 # Demo data, benchmarks and the CMRT command-line parser (the `devtools` app): `make run` and the tests use
 # them; production may leave them out.
@@ -84,6 +85,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The portal speaks its user's language (stored preference, else the browser's); the admin stays English.
+    "portal.middleware.PortalLanguageMiddleware",
+    # A portal form's uploads stop at the size limit while the body is read, before the CSRF check reads it.
+    "portal.middleware.PortalUploadLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -140,6 +145,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Outside users (supplier contacts, auditors) are invited: the link that lets them choose a password works
+# once and expires after this many days; a password-reset link after PASSWORD_RESET_HOURS.
+PORTAL_INVITATION_DAYS = env.int("PORTAL_INVITATION_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_HOURS", default=24) * 3600
 
 # Login throttling and lockout (django-axes; common/logins.py). Every login goes through authenticate(), which
 # the first backend refuses while the account or the client's address is locked out: after
@@ -170,6 +179,13 @@ AXES_VERBOSE = False
 
 # --- Internationalisation and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The portal and every e-mail to an outside user exist in these languages (locale/: `manage.py makemessages
+# -l zh_Hans`, then `compilemessages`; the compiled catalogues are committed, so no gettext is needed to run).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "portal_language"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -222,6 +238,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SECURE = env.bool("DJANGO_SECURE", default=False)
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
+LANGUAGE_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SECURE)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000 if SECURE else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE

@@ -15,6 +15,7 @@ redoc = csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "b
 urlpatterns = [
     path("admin/dashboard/", include("reports.urls")),
     path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

@@ -23,7 +23,7 @@ from common.bulk import ids_in
 from minerals.models import Declaration, DueDiligenceAction, MineralsPolicy
 from suppliers.models import Agreement, ExternalAssessment, OnboardingPolicy, Supplier
 
-from .registry import IdRange, ItemInfo, ItemKind, admin_link, register
+from .registry import IdRange, ItemInfo, ItemKind, admin_link, portal_link, portal_page, register
 
 ACTIVE_SUPPLIER = [Supplier.Status.SCREENING, Supplier.Status.ADMITTED, Supplier.Status.SUSPENDED]
 PROGRESS_REPORT_DUE_DAY = 5  # the report on a month is due on this day of the next month
@@ -71,6 +71,7 @@ def _open_issued_findings():
 def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
     """Title as ``Finding.reference`` and the provision make it; ``what`` is the deadline the kind chases."""
     link, reference = admin_link("admin:audits_finding_change"), Finding.reference_of
+    portal = portal_link("finding")
     due_field = {"cap": "cap_due", "rectification": "rectification_due"}.get(what, "rectification_due")
     rows = (
         Finding.objects.filter(ids_in("pk", ids))
@@ -97,6 +98,7 @@ def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
             url=link(pk),
             due=due if what != "progress" else None,
             supplier_id=supplier_id,
+            portal_url=portal(pk),
         )
     return info
 
@@ -183,7 +185,7 @@ def report_items(today: dt.date, within: IdRange | None = None):
 def _describe_audits(ids: Sequence[int]) -> dict[int, ItemInfo]:
     """The agency and the lead auditor must act on a late report, while they have access: an inactive
     agency or auditor is no longer written to (the ESG managers still are, from stage 2)."""
-    link = admin_link("admin:audits_audit_change")
+    link, portal = admin_link("admin:audits_audit_change"), portal_link("agency_audit")
     days = AuditPolicy.current().report_due_days
     rows = (
         Audit.objects.filter(ids_in("pk", ids))
@@ -214,6 +216,7 @@ def _describe_audits(ids: Sequence[int]) -> dict[int, ItemInfo]:
             responsible=tuple(e for e in writes_to if e),
             due=end + dt.timedelta(days=days) if end else None,
             supplier_id=supplier_id,
+            portal_url=portal(pk),
         )
     return info
 
@@ -252,7 +255,7 @@ def vap_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_vaps(ids: Sequence[int]) -> dict[int, ItemInfo]:
-    link = admin_link("admin:suppliers_supplier_change")
+    link, inbox = admin_link("admin:suppliers_supplier_change"), portal_page("inbox")
     max_age = dt.timedelta(days=OnboardingPolicy.current().vap_max_age_days)
     rows = (
         ExternalAssessment.objects.filter(ids_in("pk", ids))
@@ -265,6 +268,7 @@ def _describe_vaps(ids: Sequence[int]) -> dict[int, ItemInfo]:
             url=link(supplier_id),
             due=valid_until or assessed_on + max_age,
             supplier_id=supplier_id,
+            portal_url=inbox,
         )
         for pk, assessed_on, score, valid_until, supplier_id in rows
     }
@@ -285,7 +289,7 @@ def agreement_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_agreements(ids: Sequence[int]) -> dict[int, ItemInfo]:
-    link = admin_link("admin:suppliers_supplier_change")
+    link, agreements = admin_link("admin:suppliers_supplier_change"), portal_page("agreements")
     labels = dict(Agreement.Kind.choices)
     rows = (
         Agreement.objects.filter(ids_in("pk", ids))
@@ -298,6 +302,7 @@ def _describe_agreements(ids: Sequence[int]) -> dict[int, ItemInfo]:
             url=link(supplier_id),
             due=expires_on,
             supplier_id=supplier_id,
+            portal_url=agreements,
         )
         for pk, kind, signed_on, expires_on, supplier_id in rows
     }
@@ -348,7 +353,7 @@ def follow_up_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_dd_actions(ids: Sequence[int]) -> dict[int, ItemInfo]:
-    link = admin_link("admin:minerals_duediligenceaction_change")
+    link, portal = admin_link("admin:minerals_duediligenceaction_change"), portal_link("dd_action")
     labels = dict(DueDiligenceAction.Kind.choices)
     rows = (
         DueDiligenceAction.objects.filter(ids_in("pk", ids))
@@ -361,6 +366,7 @@ def _describe_dd_actions(ids: Sequence[int]) -> dict[int, ItemInfo]:
             url=link(pk),
             due=deadline,
             supplier_id=supplier_id,
+            portal_url=portal(pk),
         )
         for pk, kind, smelter, family, year, deadline, supplier_id in rows
     }
@@ -387,7 +393,7 @@ def declaration_missing_items(today: dt.date, within: IdRange | None = None):
 
 
 def _describe_missing_declarations(ids: Sequence[int]) -> dict[int, ItemInfo]:
-    link = admin_link("admin:suppliers_supplier_change")
+    link, declarations = admin_link("admin:suppliers_supplier_change"), portal_page("declarations")
     policy = MineralsPolicy.current()
     year = policy.reporting_year(on=timezone.localdate())
     due = policy.declaration_due(year=year)
@@ -398,6 +404,7 @@ def _describe_missing_declarations(ids: Sequence[int]) -> dict[int, ItemInfo]:
             url=link(pk),
             due=due,
             supplier_id=pk,
+            portal_url=declarations,
         )
         for pk, code, name in rows
     }

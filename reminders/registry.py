@@ -30,6 +30,8 @@ class ItemInfo:
     responsible: tuple[str, ...] | None = None  # e-mails of who must act; None: the supplier's contacts
     due: dt.date | None = None  # the item's own due date, where it has one
     supplier_id: int | None = None
+    # Path of the portal page where the outside party (supplier contact, auditor) acts on the item.
+    portal_url: str = ""
 
 
 def admin_link(viewname: str) -> Callable[[int], str]:
@@ -37,6 +39,16 @@ def admin_link(viewname: str) -> Callable[[int], str]:
     marker = 987654321
     head, tail = reverse(viewname, args=[marker]).split(str(marker))
     return lambda pk: f"{head}{pk}{tail}"
+
+
+def portal_link(viewname: str) -> Callable[[int], str]:
+    """The portal URL of an object by its primary key (``portal:<viewname>``), resolved once per batch."""
+    return admin_link(f"portal:{viewname}")
+
+
+def portal_page(viewname: str) -> str:
+    """The portal URL of a page without an object (``portal:<viewname>``)."""
+    return reverse(f"portal:{viewname}")
 
 
 @dataclass(frozen=True)

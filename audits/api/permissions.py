@@ -5,7 +5,8 @@ Scope (objects outside it are absent from the queryset, so they answer 404, neve
 - An auditor (a user with an ``audits.Auditor`` row) while they and their agency are active
   (``Auditor.objects.active()``): the audits assigned to their agency, and their findings. An auditor of an
   inactive agency, or whose login is inactive, is nobody: 404 for every object, empty lists.
-- A supplier contact (in the "Supplier contact" group and linked by ``suppliers.Contact.user``): the findings
+- A supplier contact (in the "Supplier contact" group and linked to an active contact:
+  ``suppliers.accounts.contact_of``): the findings
   of their own supplier's audits once the report is accepted (accepted or closed), and those audits,
   read-only. Of a finding's evidence they see what the supplier side added (rectification and progress
   evidence), not the auditor's evidence (interview notes and photos may identify workers).
@@ -33,6 +34,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from audits.models import Audit, Auditor, ClosureVerification, Evidence, ExtensionRequest, Finding
 from suppliers import roles
+from suppliers.accounts import supplier_id_of
 
 VIEW_ALL = "audits.view_audit"
 ACCEPT_AUDIT = "audits.accept_audit"
@@ -79,7 +81,7 @@ def audits_visible_to(*, user) -> QuerySet[Audit]:
     if auditor_of(user) is not None:
         return audits.for_agency_of(user)
     if is_supplier_contact(user):
-        return audits.filter(supplier__contacts__user=user, status__in=ISSUED)
+        return audits.filter(supplier_id=supplier_id_of(user), status__in=ISSUED)
     return audits.none()
 
 

@@ -78,7 +78,10 @@ class FindingQuerySet(models.QuerySet):
         return self.filter(audit__agency__auditors__in=Auditor.objects.active().filter(user=user))
 
     def for_supplier_contact(self, user) -> FindingQuerySet:
-        return self.filter(audit__supplier__contacts__user=user)
+        """Findings of the one supplier the user is an active contact of (``suppliers.accounts``)."""
+        from suppliers.accounts import supplier_id_of
+
+        return self.filter(audit__supplier_id=supplier_id_of(user))
 
 
 class Finding(models.Model):

@@ -15,6 +15,7 @@ The modules, by workflow step (callers import the services from this package):
 - ``findings``: recording and changing findings, attaching evidence;
 - ``corrective_action``: the CAP submitted, reviewed and implemented, and monthly progress reports;
 - ``extensions``: a later rectification due date requested and decided;
+- ``auditors``: inviting an agency's auditors to the portal;
 - ``closure``: verifying the rectification, which closes the finding (and the audit with its last one);
 - ``shared``: the refusals, row locks and file storage the steps share.
 """
@@ -30,6 +31,7 @@ from .audit import (
     audit_submit,
     audit_update,
 )
+from .auditors import auditor_invite
 from .closure import closure_verify
 from .corrective_action import cap_implement, cap_review, cap_submit, progress_submit
 from .extensions import extension_decide, extension_request
@@ -52,6 +54,7 @@ __all__ = [
     "audit_start",
     "audit_submit",
     "audit_update",
+    "auditor_invite",
     "cap_implement",
     "cap_review",
     "cap_submit",

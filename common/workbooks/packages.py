@@ -22,7 +22,19 @@ from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
 import olefile
+from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+
+
+def _(message: str) -> str:
+    """The message in the active language, or as written where Django is not set up (the CMRT parser may run
+    on its own)."""
+    return gettext(message) if settings.configured else message
+
+
+gettext_lazy = lazy(_, str)
 
 # A part unpacking to more than this is refused: a few megabytes of sheet XML is a large CMRT already.
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -62,7 +74,11 @@ class WorkbookRejected(Exception):
         self.reason = reason
         self.filename = filename
         self.sheet = sheet
-        where = filename if sheet is None else f"{filename}, sheet {sheet!r}"
+        where = (
+            filename
+            if sheet is None
+            else _("%(file)s, sheet '%(sheet)s'") % {"file": filename, "sheet": sheet}
+        )
         self.message = f"{where}: {reason}"
         super().__init__(self.message)
 
@@ -70,11 +86,15 @@ class WorkbookRejected(Exception):
 def parse_xml(data: bytes, part: str, *, filename: str) -> ET.Element:
     """Parse a small XML part. Office files never need a DTD, so any is refused (no entity expansion)."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise WorkbookRejected(f"is not a valid office file ({part} declares a DTD)", filename=filename)
+        raise WorkbookRejected(
+            _("is not a valid office file (%(part)s declares a DTD)") % {"part": part}, filename=filename
+        )
     try:
         return ET.fromstring(data)  # noqa: S314 - no DTD, hence no entities to expand
     except ET.ParseError as exc:
-        raise WorkbookRejected(f"is damaged ({part}: {exc})", filename=filename) from exc
+        raise WorkbookRejected(
+            _("is damaged (%(part)s: %(error)s)") % {"part": part, "error": exc}, filename=filename
+        ) from exc
 
 
 # --- The zip package ------------------------------------------------------------------------------------
@@ -85,35 +105,49 @@ def check_package(archive: zipfile.ZipFile, *, name: str) -> None:
     infos = archive.infolist()
     if len(infos) > MAX_PARTS:
         raise WorkbookRejected(
-            f"has {len(infos):,} parts inside; at most {MAX_PARTS:,} are accepted", filename=name
+            _("has %(parts)s parts inside; at most %(limit)s are accepted")
+            % {"parts": f"{len(infos):,}", "limit": f"{MAX_PARTS:,}"},
+            filename=name,
         )
     total = 0
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise WorkbookRejected(
-                f"is not a valid office file ({info.filename} uses a compression method office files do "
-                "not use)",
+                _("is not a valid office file (%(part)s uses a compression method office files do not use)")
+                % {"part": info.filename},
                 filename=name,
             )
         if info.file_size > MAX_UNPACKED_BYTES:
             raise WorkbookRejected(
-                f"is too large: {info.filename} unpacks to {filesizeformat(info.file_size)} "
-                f"(the largest accepted is {filesizeformat(MAX_UNPACKED_BYTES)})",
+                _("is too large: %(part)s unpacks to %(size)s (the largest accepted is %(limit)s)")
+                % {
+                    "part": info.filename,
+                    "size": filesizeformat(info.file_size),
+                    "limit": filesizeformat(MAX_UNPACKED_BYTES),
+                },
                 filename=name,
             )
         if info.file_size > RATIO_CHECKED_FROM_BYTES:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > MAX_COMPRESSION_RATIO:
                 raise WorkbookRejected(
-                    f"looks like a zip bomb: {info.filename} unpacks to {filesizeformat(info.file_size)}, "
-                    f"{ratio:,.0f} times its packed size (at most {MAX_COMPRESSION_RATIO} times is accepted)",
+                    _(
+                        "looks like a zip bomb: %(part)s unpacks to %(size)s, %(ratio)s times its packed "
+                        "size (at most %(limit)s times is accepted)"
+                    )
+                    % {
+                        "part": info.filename,
+                        "size": filesizeformat(info.file_size),
+                        "ratio": f"{ratio:,.0f}",
+                        "limit": MAX_COMPRESSION_RATIO,
+                    },
                     filename=name,
                 )
         total += info.file_size
     if total > MAX_TOTAL_UNPACKED_BYTES:
         raise WorkbookRejected(
-            f"is too large: it unpacks to {filesizeformat(total)} in all "
-            f"(the largest accepted is {filesizeformat(MAX_TOTAL_UNPACKED_BYTES)})",
+            _("is too large: it unpacks to %(size)s in all (the largest accepted is %(limit)s)")
+            % {"size": filesizeformat(total), "limit": filesizeformat(MAX_TOTAL_UNPACKED_BYTES)},
             filename=name,
         )
 
@@ -138,7 +172,9 @@ def open_package(source, *, name: str) -> zipfile.ZipFile:
     except zipfile.BadZipFile as exc:
         raise WorkbookRejected(_not_a_package(source, name), filename=name) from exc
     except (OSError, EOFError, ValueError) as exc:
-        raise WorkbookRejected(f"cannot be opened as a zip archive ({exc})", filename=name) from exc
+        raise WorkbookRejected(
+            _("cannot be opened as a zip archive (%(error)s)") % {"error": exc}, filename=name
+        ) from exc
     try:
         check_package(archive, name=name)
     except WorkbookRejected:
@@ -150,17 +186,20 @@ def open_package(source, *, name: str) -> zipfile.ZipFile:
 def _not_a_package(source, name: str) -> str:
     head = read_head(source)
     if head.startswith(OLE_MAGIC):
-        return OFFICE_REFUSALS[_ole_kind(source)]
+        return str(OFFICE_REFUSALS[_ole_kind(source)])
     if head.startswith(ZIP_MAGIC):
-        return "is damaged or truncated (its zip directory is missing)"
-    return "is not an Excel .xlsx workbook"
+        return _("is damaged or truncated (its zip directory is missing)")
+    return _("is not an Excel .xlsx workbook")
 
 
 def read_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, name: str) -> bytes:
     try:
         return archive.read(info)
     except READ_ERRORS as exc:
-        raise WorkbookRejected(f"is damaged or truncated ({info.filename}: {exc})", filename=name) from exc
+        raise WorkbookRejected(
+            _("is damaged or truncated (%(part)s: %(error)s)") % {"part": info.filename, "error": exc},
+            filename=name,
+        ) from exc
 
 
 # --- What an office file is -------------------------------------------------------------------------------
@@ -242,7 +281,8 @@ def _package_info(archive: zipfile.ZipFile, *, name: str) -> OfficeInfo:
         return OfficeInfo(kind=None)
     if types.file_size > MAX_CONTENT_TYPES_BYTES:
         raise WorkbookRejected(
-            f"is not a valid office file ([Content_Types].xml unpacks to {filesizeformat(types.file_size)})",
+            _("is not a valid office file ([Content_Types].xml unpacks to %(size)s)")
+            % {"size": filesizeformat(types.file_size)},
             filename=name,
         )
     root = parse_xml(read_part(archive, types, name=name), "[Content_Types].xml", filename=name)
@@ -264,15 +304,28 @@ def _package_info(archive: zipfile.ZipFile, *, name: str) -> OfficeInfo:
 # What a file that is not a plain .xlsx / .docx is, and what to do about it; the upload checks
 # (common.files) and the table reader (common.workbooks.tables) both say it in these words.
 OFFICE_REFUSALS = {
-    "xlsm": "is a macro-enabled workbook (.xlsm); save it as an Excel Workbook (.xlsx) without macros "
-    "and upload it again",
-    "encrypted": "is password-protected (encrypted); remove the password (in Excel: File > Info > "
-    "Protect Workbook > Encrypt with Password, clear it) and upload it again",
-    "xls": "is an old Excel 97-2003 workbook (.xls); save it as an Excel Workbook (.xlsx) and upload it "
-    "again",
-    "xlsb": "is a binary Excel workbook (.xlsb); save it as an Excel Workbook (.xlsx) and upload it again",
-    "doc": "is an old Word 97-2003 document (.doc); save it as .docx or PDF and upload it again",
-    "ppt": "is an old PowerPoint 97-2003 presentation (.ppt); save it as PDF and upload it again",
-    "docm": "is a macro-enabled Word document (.docm); save it as .docx or PDF and upload it again",
-    "pptm": "is a macro-enabled presentation (.pptm); save it as PDF and upload it again",
+    "xlsm": gettext_lazy(
+        "is a macro-enabled workbook (.xlsm); save it as an Excel Workbook (.xlsx) without macros "
+        "and upload it again"
+    ),
+    "encrypted": gettext_lazy(
+        "is password-protected (encrypted); remove the password (in Excel: File > Info > "
+        "Protect Workbook > Encrypt with Password, clear it) and upload it again"
+    ),
+    "xls": gettext_lazy(
+        "is an old Excel 97-2003 workbook (.xls); save it as an Excel Workbook (.xlsx) and upload it again"
+    ),
+    "xlsb": gettext_lazy(
+        "is a binary Excel workbook (.xlsb); save it as an Excel Workbook (.xlsx) and upload it again"
+    ),
+    "doc": gettext_lazy(
+        "is an old Word 97-2003 document (.doc); save it as .docx or PDF and upload it again"
+    ),
+    "ppt": gettext_lazy(
+        "is an old PowerPoint 97-2003 presentation (.ppt); save it as PDF and upload it again"
+    ),
+    "docm": gettext_lazy(
+        "is a macro-enabled Word document (.docm); save it as .docx or PDF and upload it again"
+    ),
+    "pptm": gettext_lazy("is a macro-enabled presentation (.pptm); save it as PDF and upload it again"),
 }

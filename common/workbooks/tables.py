@@ -87,7 +87,8 @@ def _xlsx_table(fileobj, *, filename: str, sheets: Sequence[str], max_rows: int)
     info = inspect_office(fileobj, name=filename)
     if info.kind != "xlsx":
         raise WorkbookRejected(
-            OFFICE_REFUSALS.get(info.kind or "", "this is not an Excel workbook (.xlsx)"), filename=filename
+            str(OFFICE_REFUSALS.get(info.kind or "", "this is not an Excel workbook (.xlsx)")),
+            filename=filename,
         )
     book = XlsxWorkbook(fileobj, name=filename)
     try:

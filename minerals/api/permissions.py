@@ -2,7 +2,8 @@
 
 - ESG managers (``minerals.add_declaration``): read and upload declarations of any supplier.
 - Procurement (``minerals.view_declaration``): read all, upload none.
-- A supplier contact (in the "Supplier contact" group and linked by ``suppliers.Contact.user``): reads and
+- A supplier contact (in the "Supplier contact" group and linked to an active contact:
+  ``suppliers.accounts.contact_of``): reads and
   uploads their own supplier's declarations only.
 - Anyone else: nothing.
 
@@ -15,8 +16,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from minerals.models import Declaration, DueDiligenceAction, ImportBatchFile
+from minerals.models import Declaration, DeclarationDraft, DueDiligenceAction, ImportBatchFile
 from suppliers import roles
+from suppliers.accounts import supplier_id_of
 from suppliers.models import Supplier
 
 VIEW_ALL = "minerals.view_declaration"
@@ -34,8 +36,16 @@ def declarations_visible_to(*, user) -> QuerySet[Declaration]:
     if user.has_perm(VIEW_ALL):
         return declarations
     if is_supplier_contact(user):
-        return declarations.filter(supplier__contacts__user=user)
+        return declarations.filter(supplier_id=supplier_id_of(user))
     return declarations.none()
+
+
+def declaration_drafts_visible_to(*, user) -> QuerySet[DeclarationDraft]:
+    """Files checked but not submitted yet (``services.declaration_check``): a supplier contact's own, of
+    their supplier; nobody else's (a draft is only a step of its author's upload)."""
+    if not user.is_authenticated or not is_supplier_contact(user):
+        return DeclarationDraft.objects.none()
+    return DeclarationDraft.objects.filter(supplier_id=supplier_id_of(user), created_by=user)
 
 
 def due_diligence_visible_to(*, user) -> QuerySet[DueDiligenceAction]:
@@ -47,7 +57,7 @@ def due_diligence_visible_to(*, user) -> QuerySet[DueDiligenceAction]:
     if user.has_perm("minerals.view_duediligenceaction"):
         return actions
     if is_supplier_contact(user):
-        return actions.filter(supplier__contacts__user=user)
+        return actions.filter(supplier_id=supplier_id_of(user))
     return actions.none()
 
 
@@ -66,7 +76,7 @@ def suppliers_declarable_by(*, user) -> QuerySet[Supplier]:
     if user.has_perm(UPLOAD_ANY):
         return suppliers
     if is_supplier_contact(user):
-        return suppliers.filter(contacts__user=user)
+        return suppliers.filter(pk=supplier_id_of(user))
     return suppliers.none()
 
 

@@ -57,7 +57,7 @@ def recipients_for(
     supplier_ids = {r.supplier_id for r in reminders}
     contacts: dict[int, list[str]] = defaultdict(list)
     for supplier_id, email in Contact.objects.filter(
-        supplier_id__in=supplier_ids, receives_reminders=True
+        supplier_id__in=supplier_ids, receives_reminders=True, active=True
     ).values_list("supplier_id", "email"):
         contacts[supplier_id].append(email)
     # A buyer who is no longer eligible (left, deactivated, moved out of procurement) is told nothing.

@@ -2,8 +2,8 @@
 
 - Register staff need Django's model permissions, reads included: ``view_supplier`` to read, ``add_supplier``
   to create, ``change_supplier`` to edit (granted to the Procurement and ESG manager groups).
-- A supplier contact (a user linked to a ``Contact`` and in the "Supplier contact" group) reads their own
-  supplier only and writes nothing.
+- A supplier contact (a user linked to an active ``Contact`` and in the "Supplier contact" group:
+  ``suppliers.accounts.contact_of``) reads their own supplier only and writes nothing.
 - An auditor reads nothing here yet: the scope is empty.
 
 Suppliers outside the caller's scope are simply absent from the queryset, so they answer 404, never 403.
@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 
 from suppliers import roles
+from suppliers.accounts import supplier_id_of
 from suppliers.models import Supplier
 
 VIEW_SUPPLIER = "suppliers.view_supplier"
@@ -40,7 +41,7 @@ def suppliers_visible_to(*, user) -> QuerySet[Supplier]:
     if is_register_staff(user):
         return suppliers
     if roles.has_role(user, roles.SUPPLIER_CONTACT):
-        return suppliers.filter(contacts__user=user)
+        return suppliers.filter(pk=supplier_id_of(user))  # none while the contact has no access
     return suppliers.none()
 
 

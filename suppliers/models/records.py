@@ -17,6 +17,14 @@ from common import files
 from .supplier import Supplier
 
 
+class ContactQuerySet(models.QuerySet):
+    def with_access(self) -> ContactQuerySet:
+        """Contacts whose portal and API login works now: the contact and its login are active. Everything
+        that recognises a supplier contact (``suppliers.accounts.contact_of``, hence every scope) goes
+        through this, so that deactivating a contact ends its access at once."""
+        return self.filter(active=True, user__is_active=True)
+
+
 class Contact(models.Model):
     class Role(models.TextChoices):
         SALES = "sales", "Sales / account manager"
@@ -34,14 +42,23 @@ class Contact(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ESG)
     is_primary = models.BooleanField(default=False)
     receives_reminders = models.BooleanField(default=True)
+    active = models.BooleanField(
+        default=True,
+        help_text="Untick when the person leaves the supplier: their portal login stops working at once and "
+        "they receive no more reminders.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="supplier_contact",
-        help_text="Login of this contact for the supplier API (supplier contact role).",
+        help_text="Login of this contact for the portal and the API (supplier contact role); set by "
+        "inviting the contact.",
     )
+
+    objects = ContactQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["supplier", "-is_primary", "name"]
