@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .audit import Audit
@@ -16,12 +17,12 @@ from .findings import Finding
 
 class CorrectiveActionPlan(models.Model):
     class Status(models.TextChoices):
-        NOT_STARTED = "not_started", "Not started"
-        SUBMITTED = "submitted", "Submitted"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected (resubmit)"
-        IMPLEMENTED = "implemented", "Implemented"
-        VERIFIED = "verified", "Verified (closed)"
+        NOT_STARTED = "not_started", _("Not started")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected (resubmit)")
+        IMPLEMENTED = "implemented", _("Implemented")
+        VERIFIED = "verified", _("Verified (closed)")
 
     finding = models.OneToOneField(Finding, on_delete=models.CASCADE, related_name="cap")
     status = models.CharField(
@@ -78,9 +79,9 @@ class ProgressUpdate(models.Model):
 
 class ExtensionRequest(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="extensions")
     previous_due = models.DateField()
@@ -114,8 +115,8 @@ class ExtensionRequest(models.Model):
 
 class ClosureVerification(models.Model):
     class Method(models.TextChoices):
-        DESK_REVIEW = "desk_review", "Desk review of evidence"
-        FOLLOW_UP_AUDIT = "follow_up_audit", "Follow-up audit"
+        DESK_REVIEW = "desk_review", _("Desk review of evidence")
+        FOLLOW_UP_AUDIT = "follow_up_audit", _("Follow-up audit")
 
     finding = models.OneToOneField(Finding, on_delete=models.CASCADE, related_name="verification")
     method = models.CharField(max_length=20, choices=Method.choices)

@@ -1,26 +1,58 @@
 """Corrective action of a finding: the supplier submits its plan (again after a rejection), an ESG manager
-approves or rejects it, the supplier reports it carried out, and reports progress monthly until closure.
+approves or rejects it, the supplier attaches rectification evidence and reports the plan carried out, and
+reports progress monthly (with evidence files, if it has any) until closure.
+
+Refusals are written in the active language (the portal's user's; the API activates none, so it answers in
+English).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from common.files import DOCUMENTS, UploadRejected, inspect_upload
 
 from .. import deadlines
 from ..models import CorrectiveActionPlan, Evidence, Finding, ProgressUpdate
-from .shared import CapStatus, Conflict, Invalid, _locked_finding
+from .findings import evidence_attach
+from .shared import CapStatus, Conflict, Invalid, _delete_on_failure, _locked_finding
+
+# A plan in one of these states may be (re)submitted: none yet, rejected, or submitted and not reviewed yet.
+SUBMITTABLE = (CapStatus.NOT_STARTED, CapStatus.REJECTED, CapStatus.SUBMITTED)
+
+
+def cap_can_be_submitted(cap: CorrectiveActionPlan | None) -> bool:
+    """Whether ``cap_submit`` takes a plan for this finding now, as far as the plan's own state goes."""
+    return cap is None or cap.status in SUBMITTABLE
 
 
 def _cap_for(finding: Finding) -> CorrectiveActionPlan:
     if not finding.needs_cap:
-        raise Conflict(f"Finding {finding.reference} is an observation: it needs no corrective action plan.")
+        raise Conflict(
+            _("Finding %(finding)s is an observation: it needs no corrective action plan.")
+            % {"finding": finding.reference}
+        )
     if finding.rectification_due is None:
-        raise Conflict(f"The report of {finding.audit.reference} has not been accepted yet: no CAP is due.")
-    cap, _ = CorrectiveActionPlan.objects.select_for_update().get_or_create(finding=finding)
+        raise Conflict(
+            _("The report of %(audit)s has not been accepted yet: no CAP is due.")
+            % {"audit": finding.audit.reference}
+        )
+    cap, _created = CorrectiveActionPlan.objects.select_for_update().get_or_create(finding=finding)
     return cap
+
+
+def _required_plan_texts() -> dict[str, str]:
+    return {
+        "root_cause": _("The plan needs a root cause."),
+        "corrective_action": _("The plan needs a corrective action."),
+        "preventive_action": _("The plan needs a preventive action."),
+        "owner": _("The plan needs an owner."),
+    }
 
 
 @transaction.atomic
@@ -38,10 +70,12 @@ def cap_submit(
     be later than the rectification due date, which only an approved extension moves."""
     locked = _locked_finding(finding)
     cap = _cap_for(locked)
-    if cap.status not in (CapStatus.NOT_STARTED, CapStatus.REJECTED, CapStatus.SUBMITTED):
+    if not cap_can_be_submitted(cap):
         raise Conflict(
-            f"The CAP of {locked.reference} is {cap.get_status_display().lower()}: it cannot be resubmitted."
+            _("The CAP of %(finding)s is %(status)s: it cannot be resubmitted.")
+            % {"finding": locked.reference, "status": cap.get_status_display().lower()}
         )
+    missing = _required_plan_texts()
     for field_name, value in (
         ("root_cause", root_cause),
         ("corrective_action", corrective_action),
@@ -49,13 +83,19 @@ def cap_submit(
         ("owner", owner),
     ):
         if not (value or "").strip():
-            raise Invalid(f"The plan needs a {field_name.replace('_', ' ')}.", field=field_name)
+            raise Invalid(missing[field_name], field=field_name)
     latest = deadlines.latest_allowed_completion(finding=locked)
     if planned_completion > latest:
         raise Invalid(
-            f"Planned completion {planned_completion:%Y-%m-%d} is after the rectification due date "
-            f"{latest:%Y-%m-%d} "
-            f"of {locked.reference}; request an extension first.",
+            _(
+                "Planned completion %(planned)s is after the rectification due date %(due)s of %(finding)s; "
+                "request an extension first."
+            )
+            % {
+                "planned": f"{planned_completion:%Y-%m-%d}",
+                "due": f"{latest:%Y-%m-%d}",
+                "finding": locked.reference,
+            },
             field="planned_completion",
         )
     now = timezone.now()
@@ -75,15 +115,68 @@ def cap_review(*, finding: Finding, by, approve: bool, note: str = "") -> Correc
     locked = _locked_finding(finding)
     cap = _cap_for(locked)
     if cap.status != CapStatus.SUBMITTED:
-        raise Conflict(f"The CAP of {locked.reference} is {cap.get_status_display().lower()}, not submitted.")
+        raise Conflict(
+            _("The CAP of %(finding)s is %(status)s, not submitted.")
+            % {"finding": locked.reference, "status": cap.get_status_display().lower()}
+        )
     if not approve and not note.strip():
-        raise Invalid("Say why the plan is rejected, so the supplier can resubmit.", field="note")
+        raise Invalid(_("Say why the plan is rejected, so the supplier can resubmit."), field="note")
     cap.status = CapStatus.APPROVED if approve else CapStatus.REJECTED
     cap.reviewed_at, cap.reviewed_by, cap.review_note = timezone.now(), by, note.strip()
     cap._history_user = by
     cap._change_reason = "Approved" if approve else f"Rejected: {note.strip()}"
     cap.save()
     return cap
+
+
+def _checked_uploads(uploads: Sequence) -> list:
+    """The uploads, each checked like every evidence file (``evidence_attach``), before anything is stored:
+    one refused file refuses them all, with a message naming it."""
+    uploads = [upload for upload in uploads if upload]
+    for upload in uploads:
+        try:
+            inspect_upload(upload, accept=DOCUMENTS)
+        except UploadRejected as refused:
+            raise Invalid(refused.message, field="evidence") from refused
+    return uploads
+
+
+def _attach_all(*, finding: Finding, uploads: Sequence, by, purpose: str, description: str) -> list[Evidence]:
+    """Attach every file or none: the files already stored are deleted when a later one fails."""
+    attached: list[Evidence] = []
+    try:
+        for upload in uploads:
+            attached.append(
+                evidence_attach(
+                    finding=finding, upload=upload, by=by, purpose=purpose, description=description
+                )
+            )
+    except Exception:
+        _delete_on_failure([evidence.file for evidence in attached])()
+        raise
+    return attached
+
+
+@transaction.atomic
+def rectification_evidence_attach(
+    *, finding: Finding, by, uploads: Sequence, description: str = ""
+) -> list[Evidence]:
+    """The supplier's proof of rectification: one or more files, all kept or none."""
+    uploads = _checked_uploads(uploads)
+    if not uploads:
+        raise Invalid(_("Choose at least one file."), field="evidence")
+    locked = _locked_finding(finding)
+    if not locked.needs_cap or locked.rectification_due is None:
+        raise Conflict(
+            _("Finding %(finding)s has no rectification under way.") % {"finding": locked.reference}
+        )
+    return _attach_all(
+        finding=locked,
+        uploads=uploads,
+        by=by,
+        purpose=Evidence.Purpose.RECTIFICATION,
+        description=description.strip(),
+    )
 
 
 @transaction.atomic
@@ -93,11 +186,14 @@ def cap_implement(*, finding: Finding, by, note: str = "") -> CorrectiveActionPl
     cap = _cap_for(locked)
     if cap.status != CapStatus.APPROVED:
         raise Conflict(
-            f"The CAP of {locked.reference} is {cap.get_status_display().lower()}: only an approved plan "
-            "can be reported implemented."
+            _("The CAP of %(finding)s is %(status)s: only an approved plan can be reported implemented.")
+            % {"finding": locked.reference, "status": cap.get_status_display().lower()}
         )
     if not locked.evidence.filter(purpose=Evidence.Purpose.RECTIFICATION).exists():
-        raise Invalid(f"Attach rectification evidence to {locked.reference} first.", field="evidence")
+        raise Invalid(
+            _("Attach rectification evidence to %(finding)s first.") % {"finding": locked.reference},
+            field="evidence",
+        )
     cap.status = CapStatus.IMPLEMENTED
     cap.implemented_at, cap.implementation_note = timezone.now(), note.strip()
     cap._history_user = by
@@ -107,22 +203,29 @@ def cap_implement(*, finding: Finding, by, note: str = "") -> CorrectiveActionPl
 
 @transaction.atomic
 def progress_submit(
-    *, finding: Finding, by, month: dt.date, percent_complete: int, note: str
+    *, finding: Finding, by, month: dt.date, percent_complete: int, note: str, evidence: Sequence = ()
 ) -> ProgressUpdate:
-    """The monthly progress report; one per month, a second one for the same month replaces the first."""
+    """The monthly progress report, with evidence files if any (checked like every evidence file, kept all or
+    none); one report per month, a second one for the same month replaces the first (its files are added)."""
+    uploads = _checked_uploads(evidence)
     locked = _locked_finding(finding)
     if locked.rectification_due is None or not locked.needs_cap:
-        raise Conflict(f"Finding {locked.reference} has no rectification under way.")
+        raise Conflict(
+            _("Finding %(finding)s has no rectification under way.") % {"finding": locked.reference}
+        )
     if locked.is_closed:
-        raise Conflict(f"Finding {locked.reference} is closed: no more progress reports are due.")
+        raise Conflict(
+            _("Finding %(finding)s is closed: no more progress reports are due.")
+            % {"finding": locked.reference}
+        )
     if not 0 <= percent_complete <= 100:
-        raise Invalid("Percent complete is between 0 and 100.", field="percent_complete")
+        raise Invalid(_("Percent complete is between 0 and 100."), field="percent_complete")
     if not note.strip():
-        raise Invalid("Describe the progress made.", field="note")
+        raise Invalid(_("Describe the progress made."), field="note")
     month = month.replace(day=1)
     if month > timezone.localdate().replace(day=1):
-        raise Invalid(f"{month:%Y-%m} is in the future.", field="month")
-    update, _ = ProgressUpdate.objects.update_or_create(
+        raise Invalid(_("%(month)s is in the future.") % {"month": f"{month:%Y-%m}"}, field="month")
+    update, _created = ProgressUpdate.objects.update_or_create(
         finding=locked,
         month=month,
         defaults={
@@ -131,5 +234,12 @@ def progress_submit(
             "submitted_by": by,
             "submitted_at": timezone.now(),
         },
+    )
+    _attach_all(
+        finding=locked,
+        uploads=uploads,
+        by=by,
+        purpose=Evidence.Purpose.PROGRESS,
+        description=f"Progress report {month:%Y-%m}",
     )
     return update
