@@ -1,11 +1,12 @@
-"""Forms of the audit programme's admin: planning one audit (``AuditForm``) and the annual plan
-(``PlanForm``)."""
+"""Forms of the audit programme's admin: planning one audit (``AuditForm``), the annual plan (``PlanForm``)
+and inviting an agency's auditor to the portal (``InviteAuditorForm``)."""
 
 from __future__ import annotations
 
 import calendar
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 
 from ..models import Audit, AuditAgency, Auditor
@@ -82,3 +83,15 @@ class PlanForm(forms.Form):
             )
         cleaned["start_month"] = month
         return cleaned
+
+
+class InviteAuditorForm(forms.Form):
+    email = forms.EmailField(label="E-mail", max_length=254)
+    name = forms.CharField(label="Name", max_length=150, required=False)
+    language = forms.ChoiceField(
+        label="Language",
+        choices=[("", "The browser's, on the first visit"), *settings.LANGUAGES],
+        required=False,
+        help_text="The portal and the invitation e-mail are written in it; the auditor can change it later.",
+    )
+    qualifications = forms.CharField(max_length=255, required=False)

@@ -3,17 +3,20 @@ audits an auditor may see."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from common import files
 from suppliers.models import Supplier
 
 from .agencies import AuditAgency, Auditor
-from .policy import PerformanceBand
+from .policy import AuditPolicy, PerformanceBand
 
 
 def audit_report_upload_to(instance: Audit, filename: str) -> str:
@@ -29,26 +32,33 @@ class AuditQuerySet(models.QuerySet):
     def completed(self) -> AuditQuerySet:
         return self.filter(status__in=[Audit.Status.ACCEPTED, Audit.Status.CLOSED])
 
+    def awaiting_report(self) -> AuditQuerySet:
+        """Audits whose agency has still to submit the report (``Audit.report_due``)."""
+        return self.filter(status__in=Audit.AWAITING_REPORT)
+
 
 class Audit(models.Model):
     class Type(models.TextChoices):
-        ONBOARDING = "onboarding", "Onboarding"
-        ANNUAL = "annual", "Annual"
-        FOLLOW_UP = "follow_up", "Follow-up / closure"
-        SPECIAL = "special", "Special investigation"
+        ONBOARDING = "onboarding", _("Onboarding")
+        ANNUAL = "annual", _("Annual")
+        FOLLOW_UP = "follow_up", _("Follow-up / closure")
+        SPECIAL = "special", _("Special investigation")
 
     class Protocol(models.TextChoices):
-        COMPANY_CSR = "company_csr", "Company CSR audit procedure"
+        COMPANY_CSR = "company_csr", _("Company CSR audit procedure")
         RBA_VAP = "rba_vap", "RBA VAP"
         SMETA = "smeta", "SMETA"
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        REPORT_SUBMITTED = "report_submitted", "Report submitted"
-        ACCEPTED = "accepted", "Accepted"
-        CLOSED = "closed", "Closed"
-        CANCELLED = "cancelled", "Cancelled"
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        REPORT_SUBMITTED = "report_submitted", _("Report submitted")
+        ACCEPTED = "accepted", _("Accepted")
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    # The agency has still to hand in its report: it may edit the audit, and the report can be late.
+    AWAITING_REPORT = (Status.PLANNED, Status.IN_PROGRESS)
 
     reference = models.CharField(max_length=30, unique=True, editable=False)
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="audits")
@@ -84,6 +94,14 @@ class Audit(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    returned_reason = models.TextField(
+        blank=True,
+        help_text="Why the report was last returned to the agency; the agency reads it in the portal.",
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_on = models.DateField(null=True, blank=True, help_text="Day the deadlines count from.")
@@ -132,4 +150,17 @@ class Audit(models.Model):
 
     @property
     def is_editable_by_auditor(self) -> bool:
-        return self.status in (self.Status.PLANNED, self.Status.IN_PROGRESS)
+        return self.status in self.AWAITING_REPORT
+
+    @property
+    def is_returned(self) -> bool:
+        """The company returned the report and the agency has not submitted it again yet."""
+        return self.status == self.Status.IN_PROGRESS and self.returned_at is not None
+
+    def report_due(self, *, policy: AuditPolicy) -> dt.date | None:
+        """When the agency's report is due (reminder kind ``report_late``): ``policy.report_due_days`` after
+        the audit's end, the actual end once known, else the planned one; None once the report is in (or
+        the audit is cancelled)."""
+        if self.status not in self.AWAITING_REPORT:
+            return None
+        return policy.report_due_after(self.actual_end or self.planned_end)

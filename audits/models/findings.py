@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from common import files
@@ -19,10 +20,10 @@ from .policy import CodeProvision
 
 
 class Severity(models.TextChoices):
-    PRIORITY = "priority", "Priority"
-    MAJOR = "major", "Major"
-    MINOR = "minor", "Minor"
-    OBSERVATION = "observation", "Observation (opportunity for improvement)"
+    PRIORITY = "priority", _("Priority")
+    MAJOR = "major", _("Major")
+    MINOR = "minor", _("Minor")
+    OBSERVATION = "observation", _("Observation (opportunity for improvement)")
 
 
 # Severities that need corrective action, most severe first.
@@ -30,15 +31,15 @@ ACTIONABLE = (Severity.PRIORITY, Severity.MAJOR, Severity.MINOR)
 
 
 class RedLine(models.TextChoices):
-    CHILD_LABOR = "1", "1 Child labor / protection of underage workers"
-    FORCED_LABOR = "2", "2 Forced labor or violence"
-    DISCRIMINATION = "3", "3 Illegal employment discrimination"
-    WORKING_HOUR_RECORDS = "4", "4 Untrue or unreliable working-hour records"
-    WAGES_BELOW_MINIMUM = "5", "5 Wages below the local legal minimum"
-    HEALTH_AND_SAFETY = "6", "6 Failure to safeguard employees' health and safety"
-    FIRE_HAZARDS = "7", "7 Unmanaged fire hazards"
-    HAZARDOUS_WASTE = "8", "8 Illegal discharge of toxic and hazardous waste"
-    BRIBERY = "9", "9 Commercial bribery in any form"
+    CHILD_LABOR = "1", _("1 Child labor / protection of underage workers")
+    FORCED_LABOR = "2", _("2 Forced labor or violence")
+    DISCRIMINATION = "3", _("3 Illegal employment discrimination")
+    WORKING_HOUR_RECORDS = "4", _("4 Untrue or unreliable working-hour records")
+    WAGES_BELOW_MINIMUM = "5", _("5 Wages below the local legal minimum")
+    HEALTH_AND_SAFETY = "6", _("6 Failure to safeguard employees' health and safety")
+    FIRE_HAZARDS = "7", _("7 Unmanaged fire hazards")
+    HAZARDOUS_WASTE = "8", _("8 Illegal discharge of toxic and hazardous waste")
+    BRIBERY = "9", _("9 Commercial bribery in any form")
 
 
 class FindingQuerySet(models.QuerySet):

@@ -3,10 +3,13 @@ the code of conduct provisions findings refer to."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -16,20 +19,28 @@ class PerformanceBand(models.TextChoices):
     LOW = "low", "Low performer"
 
 
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text))
+
+
 class CodeProvision(models.Model):
-    """A code of conduct provision findings refer to; data, because the numbering changes by version."""
+    """A code of conduct provision findings refer to; data, because the numbering changes by version. Its
+    title is kept in English and, for the portal and e-mails, in Simplified Chinese (``title_in``)."""
 
     class Section(models.TextChoices):
-        LABOR = "A", "A Labor"
-        HEALTH_SAFETY = "B", "B Health & Safety"
-        ENVIRONMENT = "C", "C Environment"
-        ETHICS = "D", "D Ethics"
-        MANAGEMENT_SYSTEM = "E", "E Management System"
+        LABOR = "A", _("A Labor")
+        HEALTH_SAFETY = "B", _("B Health & Safety")
+        ENVIRONMENT = "C", _("C Environment")
+        ETHICS = "D", _("D Ethics")
+        MANAGEMENT_SYSTEM = "E", _("E Management System")
 
     code_version = models.CharField(max_length=20, default="RBA 8.0")
     code = models.CharField(max_length=10)
     section = models.CharField(max_length=1, choices=Section.choices)
     title = models.CharField(max_length=150)
+    title_zh_hans = models.CharField(
+        "title (Simplified Chinese)", max_length=150, blank=True, help_text="Shown to users who read Chinese."
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -40,6 +51,28 @@ class CodeProvision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` (a code of ``settings.LANGUAGES``): the Chinese one when there is one."""
+        if (language or "").lower().startswith("zh") and self.title_zh_hans:
+            return self.title_zh_hans
+        return self.title
+
+    @classmethod
+    def in_use(cls) -> list[CodeProvision]:
+        """The provisions a new finding may name: the active ones, of the latest code version that has each
+        code (e.g. 'A3' of RBA 8.0 rather than of 7.0 while both are active), in section and number order.
+        One query."""
+        latest: dict[str, CodeProvision] = {}
+        for provision in cls.objects.filter(active=True):
+            key = provision.code.upper()
+            current = latest.get(key)
+            if current is None or (_numbers(provision.code_version), provision.pk) > (
+                _numbers(current.code_version),
+                current.pk,
+            ):
+                latest[key] = provision
+        return sorted(latest.values(), key=lambda p: (p.section, _numbers(p.code), p.code))
 
 
 class AuditPolicy(models.Model):
@@ -94,6 +127,10 @@ class AuditPolicy(models.Model):
     def current(cls) -> AuditPolicy:
         policy, _ = cls.objects.get_or_create(pk=1)
         return policy
+
+    def report_due_after(self, end: dt.date) -> dt.date:
+        """The day an agency's report is due for an audit that ended on ``end`` (``Audit.report_due``)."""
+        return end + dt.timedelta(days=self.report_due_days)
 
     def band_for(self, score: Decimal) -> str:
         if score > self.high_performer_above:

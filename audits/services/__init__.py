@@ -12,7 +12,9 @@ The modules, by workflow step (callers import the services from this package):
 
 - ``audit``: planning, the agency's edits and report, submission, return, acceptance (deadlines fixed),
   cancellation;
-- ``findings``: recording and changing findings, attaching evidence;
+- ``findings``: recording and changing findings (``finding_problems``: the one rule on their fields),
+  attaching evidence;
+- ``workbook``: the findings workbook of an audit, downloaded, filled offline and uploaded back;
 - ``corrective_action``: the CAP submitted, reviewed and implemented, and monthly progress reports;
 - ``extensions``: a later rectification due date requested and decided;
 - ``auditors``: inviting an agency's auditors to the portal;
@@ -33,10 +35,18 @@ from .audit import (
 )
 from .auditors import auditor_invite
 from .closure import closure_verify
-from .corrective_action import cap_implement, cap_review, cap_submit, progress_submit
+from .corrective_action import (
+    cap_can_be_submitted,
+    cap_implement,
+    cap_review,
+    cap_submit,
+    progress_submit,
+    rectification_evidence_attach,
+)
 from .extensions import extension_decide, extension_request
-from .findings import FINDING_FIELDS, evidence_attach, finding_create, finding_update
+from .findings import FINDING_FIELDS, evidence_attach, finding_create, finding_problems, finding_update
 from .shared import AuditError, AuditStatus, CapStatus, Conflict, Invalid
+from .workbook import WorkbookImport, findings_workbook_build, findings_workbook_import
 
 __all__ = [
     "AUDITOR_FIELDS",
@@ -46,6 +56,7 @@ __all__ = [
     "CapStatus",
     "Conflict",
     "Invalid",
+    "WorkbookImport",
     "audit_accept",
     "audit_attach_report",
     "audit_cancel",
@@ -55,6 +66,7 @@ __all__ = [
     "audit_submit",
     "audit_update",
     "auditor_invite",
+    "cap_can_be_submitted",
     "cap_implement",
     "cap_review",
     "cap_submit",
@@ -63,6 +75,10 @@ __all__ = [
     "extension_decide",
     "extension_request",
     "finding_create",
+    "finding_problems",
     "finding_update",
+    "findings_workbook_build",
+    "findings_workbook_import",
     "progress_submit",
+    "rectification_evidence_attach",
 ]

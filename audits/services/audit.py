@@ -9,6 +9,8 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from common.files import DOCUMENTS, inspect_upload
 from suppliers.models import Supplier
@@ -41,11 +43,14 @@ def audit_create(
     by=None,
 ) -> Audit:
     if planned_end < planned_start:
-        raise Invalid("The planned end is before the planned start.", field="planned_end")
+        raise Invalid(_("The planned end is before the planned start."), field="planned_end")
     if lead_auditor is not None and lead_auditor.agency_id != agency.pk:
-        raise Invalid(f"{lead_auditor} does not work for {agency}.", field="lead_auditor")
+        raise Invalid(
+            _("%(auditor)s does not work for %(agency)s.") % {"auditor": lead_auditor, "agency": agency},
+            field="lead_auditor",
+        )
     if not agency.active:
-        raise Invalid(f"{agency} is not an active agency.", field="agency")
+        raise Invalid(_("%(agency)s is not an active agency.") % {"agency": agency}, field="agency")
     audit = Audit(
         supplier=supplier,
         agency=agency,
@@ -75,7 +80,8 @@ def audit_update(*, audit: Audit, by, **changes) -> Audit:
     unknown = set(changes) - AUDITOR_FIELDS
     if unknown:
         raise Invalid(
-            f"These fields cannot be changed here: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0]
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            field=sorted(unknown)[0],
         )
     for name, value in changes.items():
         setattr(locked, name, value)
@@ -84,9 +90,13 @@ def audit_update(*, audit: Audit, by, **changes) -> Audit:
         and locked.lead_auditor
         and locked.lead_auditor.agency_id != locked.agency_id
     ):
-        raise Invalid(f"{locked.lead_auditor} does not work for {locked.agency}.", field="lead_auditor")
+        raise Invalid(
+            _("%(auditor)s does not work for %(agency)s.")
+            % {"auditor": locked.lead_auditor, "agency": locked.agency},
+            field="lead_auditor",
+        )
     if locked.actual_start and locked.actual_end and locked.actual_end < locked.actual_start:
-        raise Invalid("The actual end is before the actual start.", field="actual_end")
+        raise Invalid(_("The actual end is before the actual start."), field="actual_end")
     if locked.actual_start and locked.status == AuditStatus.PLANNED:
         locked.status = AuditStatus.IN_PROGRESS
     locked._history_user = by
@@ -98,7 +108,10 @@ def audit_update(*, audit: Audit, by, **changes) -> Audit:
 def audit_start(*, audit: Audit, by, on: dt.date | None = None) -> Audit:
     locked = _locked_audit(audit)
     if locked.status != AuditStatus.PLANNED:
-        raise Conflict(f"Audit {locked.reference} is {locked.get_status_display().lower()}, not planned.")
+        raise Conflict(
+            _("Audit %(reference)s is %(status)s, not planned.")
+            % {"reference": locked.reference, "status": locked.get_status_display().lower()}
+        )
     locked.status = AuditStatus.IN_PROGRESS
     locked.actual_start = locked.actual_start or on or timezone.localdate()
     locked._history_user = by
@@ -127,17 +140,35 @@ def audit_attach_report(*, audit: Audit, upload, by) -> Audit:
     return locked
 
 
+def _submission_label(field: str) -> str:
+    """How a field missing for submission is named: its name in English (the API's callers read field
+    names), its translation in the portal."""
+    labels = {
+        "actual_start": pgettext("audit field", "actual_start"),
+        "actual_end": pgettext("audit field", "actual_end"),
+        "score": pgettext("audit field", "score"),
+        "report": pgettext("audit field", "report"),
+    }
+    return labels[field]
+
+
 @transaction.atomic
 def audit_submit(*, audit: Audit, by) -> Audit:
     """The agency hands in its report: the audit must have dates, a score and the report file."""
     locked = _locked_audit(audit)
     if locked.status != AuditStatus.IN_PROGRESS:
         if locked.status == AuditStatus.PLANNED:
-            raise Conflict(f"Audit {locked.reference} has not started: set its actual start date first.")
-        raise Conflict(f"Audit {locked.reference} is already {locked.get_status_display().lower()}.")
+            raise Conflict(
+                _("Audit %(reference)s has not started: set its actual start date first.")
+                % {"reference": locked.reference}
+            )
+        raise Conflict(
+            _("Audit %(reference)s is already %(status)s.")
+            % {"reference": locked.reference, "status": locked.get_status_display().lower()}
+        )
     missing = [
-        label
-        for label, present in (
+        field
+        for field, present in (
             ("actual_start", locked.actual_start),
             ("actual_end", locked.actual_end),
             ("score", locked.score is not None),
@@ -147,7 +178,9 @@ def audit_submit(*, audit: Audit, by) -> Audit:
     ]
     if missing:
         raise Invalid(
-            f"Audit {locked.reference} cannot be submitted without: {', '.join(missing)}.", field=missing[0]
+            _("Audit %(reference)s cannot be submitted without: %(missing)s.")
+            % {"reference": locked.reference, "missing": ", ".join(_submission_label(f) for f in missing)},
+            field=missing[0],
         )
     locked.status = AuditStatus.REPORT_SUBMITTED
     locked.submitted_at = timezone.now()
@@ -163,10 +196,16 @@ def audit_return(*, audit: Audit, by, reason: str) -> Audit:
     """An ESG manager sends a submitted report back to the agency for correction."""
     locked = _locked_audit(audit)
     if locked.status != AuditStatus.REPORT_SUBMITTED:
-        raise Conflict(f"Only a submitted report can be returned; {locked.reference} is {locked.status}.")
+        raise Conflict(
+            _("Only a submitted report can be returned; %(reference)s is %(status)s.")
+            % {"reference": locked.reference, "status": locked.status}
+        )
     if not reason.strip():
-        raise Invalid("Returning a report needs a reason.", field="reason")
+        raise Invalid(_("Returning a report needs a reason."), field="reason")
     locked.status = AuditStatus.IN_PROGRESS
+    locked.returned_at = timezone.now()
+    locked.returned_by = by
+    locked.returned_reason = reason.strip()
     locked._history_user = by
     locked._change_reason = f"Returned to the agency: {reason.strip()}"
     locked.save()
@@ -179,7 +218,10 @@ def audit_accept(*, audit: Audit, by, on: dt.date | None = None) -> Audit:
     performance band, opens a CAP for each finding that needs one, and refreshes the supplier's risk."""
     locked = _locked_audit(audit)
     if locked.status != AuditStatus.REPORT_SUBMITTED:
-        raise Conflict(f"Only a submitted report can be accepted; {locked.reference} is {locked.status}.")
+        raise Conflict(
+            _("Only a submitted report can be accepted; %(reference)s is %(status)s.")
+            % {"reference": locked.reference, "status": locked.status}
+        )
     on = on or timezone.localdate()
     policy = AuditPolicy.current()
     findings = list(Finding.objects.filter(audit=locked).select_for_update())
@@ -219,10 +261,11 @@ def audit_cancel(*, audit: Audit, by, reason: str) -> Audit:
     locked = _locked_audit(audit)
     if locked.status not in (AuditStatus.PLANNED, AuditStatus.IN_PROGRESS):
         raise Conflict(
-            f"Audit {locked.reference} is {locked.get_status_display().lower()}: it cannot be cancelled."
+            _("Audit %(reference)s is %(status)s: it cannot be cancelled.")
+            % {"reference": locked.reference, "status": locked.get_status_display().lower()}
         )
     if not reason.strip():
-        raise Invalid("Cancelling an audit needs a reason.", field="reason")
+        raise Invalid(_("Cancelling an audit needs a reason."), field="reason")
     locked.status = AuditStatus.CANCELLED
     locked.cancelled_reason = reason.strip()
     locked._history_user = by

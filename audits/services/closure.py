@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from suppliers.tasks import schedule_risk_refresh
 
@@ -42,17 +43,17 @@ def closure_verify(
     cap = _cap_for(locked)
     if cap.status != CapStatus.IMPLEMENTED:
         raise Conflict(
-            f"The CAP of {locked.reference} is {cap.get_status_display().lower()}: only an implemented "
-            "plan can be verified."
+            _("The CAP of %(reference)s is %(status)s: only an implemented plan can be verified.")
+            % {"reference": locked.reference, "status": cap.get_status_display().lower()}
         )
     if method not in ClosureVerification.Method.values:
-        raise Invalid(f"'{method}' is not a verification method.", field="method")
+        raise Invalid(_("'%(method)s' is not a verification method.") % {"method": method}, field="method")
     if method == ClosureVerification.Method.FOLLOW_UP_AUDIT and follow_up_audit is None:
-        raise Invalid("Name the follow-up audit that verified the closure.", field="follow_up_audit")
+        raise Invalid(_("Name the follow-up audit that verified the closure."), field="follow_up_audit")
     if method == ClosureVerification.Method.FOLLOW_UP_AUDIT:
         _check_follow_up_audit(follow_up_audit, finding=locked)
     elif follow_up_audit is not None:
-        raise Invalid("A desk review names no follow-up audit.", field="follow_up_audit")
+        raise Invalid(_("A desk review names no follow-up audit."), field="follow_up_audit")
     now = timezone.now()
     on = on or timezone.localdate(now)
     verification = ClosureVerification.objects.create(
@@ -79,12 +80,17 @@ def _check_follow_up_audit(audit: Audit, *, finding: Finding) -> None:
     """A follow-up audit that verifies a closure is a later audit of the same supplier, not cancelled."""
     if audit.supplier_id != finding.audit.supplier_id:
         raise Invalid(
-            f"Audit {audit.reference} is not an audit of {finding.audit.supplier.code}.",
+            _("Audit %(reference)s is not an audit of %(supplier)s.")
+            % {"reference": audit.reference, "supplier": finding.audit.supplier.code},
             field="follow_up_audit",
         )
     if audit.pk == finding.audit_id:
         raise Invalid(
-            f"Audit {audit.reference} raised the finding; name the follow-up audit.", field="follow_up_audit"
+            _("Audit %(reference)s raised the finding; name the follow-up audit.")
+            % {"reference": audit.reference},
+            field="follow_up_audit",
         )
     if audit.status == AuditStatus.CANCELLED:
-        raise Invalid(f"Audit {audit.reference} was cancelled.", field="follow_up_audit")
+        raise Invalid(
+            _("Audit %(reference)s was cancelled.") % {"reference": audit.reference}, field="follow_up_audit"
+        )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.files.base import File
+from django.utils.translation import gettext as _
 
 from common import exceptions as errors
 from common.exceptions import ApplicationError
@@ -41,8 +42,8 @@ def _locked_finding(finding: Finding) -> Finding:
 def _require_auditor_can_edit(audit: Audit) -> None:
     if not audit.is_editable_by_auditor:
         raise Conflict(
-            f"Audit {audit.reference} is {audit.get_status_display().lower()}: "
-            "it can no longer be changed by the agency."
+            _("Audit %(reference)s is %(status)s: it can no longer be changed by the agency.")
+            % {"reference": audit.reference, "status": audit.get_status_display().lower()}
         )
 
 
