@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .models import DueDiligenceAction, MineralsPolicy, RmapStatus, Smelter
 
@@ -68,3 +69,28 @@ def need_of(smelter: Smelter | None) -> Need | None:
     if smelter is None:
         return UNKNOWN
     return NEEDS[smelter.rmap_status]
+
+
+# The rule above in words for the supplier who must act: why an action exists, by its reason.
+WHY: dict[str, str] = {
+    Reason.NON_CONFORMANT: _(
+        "This smelter or refiner is not enrolled in RMAP or was found non-conformant, so it does not "
+        "count as RMAP conformant. Carry out third-party due diligence on it under RMAP requirements, "
+        "or replace it in your supply chain, by the due date, and tell us what you did."
+    ),
+    Reason.UNKNOWN: _(
+        "This smelter or refiner is not in the smelter register (no known RMI smelter ID matches it), "
+        "so its RMAP status cannot be checked. Identify it by its smelter ID, carry out third-party due "
+        "diligence on it under RMAP requirements, or replace it, by the due date, and tell us what you did."
+    ),
+    Reason.IN_ASSESSMENT: _(
+        "This smelter or refiner is active in RMAP: committed to an assessment that has not ended. It "
+        "does not count as conformant yet. Check the outcome of its assessment by the due date and tell "
+        "us; if it is not conformant by then, it needs third-party due diligence or replacement."
+    ),
+}
+
+
+def why(reason: str) -> str:
+    """Why an action with this reason exists and what the supplier must do, in the active language."""
+    return str(WHY.get(reason, ""))

@@ -16,6 +16,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -30,33 +32,39 @@ def is_smelter_id(text: str) -> bool:
     return bool(re.fullmatch(SMELTER_ID_PATTERN, text or ""))
 
 
+def metal_label(metal: str) -> str:
+    """A metal as declared ("tin"), named in the active language when it is a known mineral."""
+    return str(Mineral(metal).label) if metal in Mineral.values else metal
+
+
 def name_key(text: str) -> str:
     """A name as compared for matching: case-folded, spaces collapsed."""
     return " ".join((text or "").casefold().split())
 
 
+# Labels are translated (the portal shows them); the admin, the API and stored texts use English.
 class Mineral(models.TextChoices):
-    TIN = "tin", "Tin"
-    TANTALUM = "tantalum", "Tantalum"
-    TUNGSTEN = "tungsten", "Tungsten"
-    GOLD = "gold", "Gold"
-    COBALT = "cobalt", "Cobalt"
-    MICA = "mica", "Mica"
-    COPPER = "copper", "Copper"
-    GRAPHITE = "graphite", "Graphite"
-    LITHIUM = "lithium", "Lithium"
-    NICKEL = "nickel", "Nickel"
+    TIN = "tin", _("Tin")
+    TANTALUM = "tantalum", _("Tantalum")
+    TUNGSTEN = "tungsten", _("Tungsten")
+    GOLD = "gold", _("Gold")
+    COBALT = "cobalt", _("Cobalt")
+    MICA = "mica", _("Mica")
+    COPPER = "copper", _("Copper")
+    GRAPHITE = "graphite", _("Graphite")
+    LITHIUM = "lithium", _("Lithium")
+    NICKEL = "nickel", _("Nickel")
 
 
 class Family(models.TextChoices):
-    CMRT = "CMRT", "CMRT (tin, tantalum, tungsten, gold)"
-    EMRT = "EMRT", "EMRT (cobalt, mica, copper, graphite, lithium, nickel)"
+    CMRT = "CMRT", _("CMRT (tin, tantalum, tungsten, gold)")
+    EMRT = "EMRT", _("EMRT (cobalt, mica, copper, graphite, lithium, nickel)")
 
 
 class RmapStatus(models.TextChoices):
-    CONFORMANT = "conformant", "Conformant"
-    ACTIVE = "active", "Active (in assessment)"
-    NOT_ENROLLED = "not_enrolled", "Not enrolled / non-conformant"
+    CONFORMANT = "conformant", _("Conformant")
+    ACTIVE = "active", _("Active (in assessment)")
+    NOT_ENROLLED = "not_enrolled", _("Not enrolled / non-conformant")
 
 
 # --- Registry ----------------------------------------------------------------------------------------------
@@ -236,9 +244,9 @@ class Declaration(models.Model):
     """One uploaded CMRT or EMRT file of a supplier for a reporting year, with what the parser found."""
 
     class Status(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected (has errors)"
-        SUPERSEDED = "superseded", "Superseded"
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected (has errors)")
+        SUPERSEDED = "superseded", _("Superseded")
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="mineral_declarations")
     year = models.PositiveSmallIntegerField(
@@ -343,6 +351,48 @@ class DeclaredSmelter(models.Model):
         label = self.declared_cid or self.name or self.lookup_name or "?"
         return f"Row {self.row}: {label} ({self.metal})"
 
+    @property
+    def metal_label(self) -> str:
+        return metal_label(self.metal)
+
+
+def draft_upload_to(instance: DeclarationDraft, filename: str) -> str:
+    return f"minerals/drafts/{instance.supplier_id}/{files.random_name(filename)}"
+
+
+class DeclarationDraft(models.Model):
+    """A CMRT/EMRT file checked for a supplier contact before they submit it: the file and the checker's
+    messages, counted nowhere (``services.declaration_check``). Submitting imports the same file as a
+    declaration (``services.declaration_submit``); a draft not submitted is deleted with its file after
+    ``services.DRAFT_HOURS``. The file is served nowhere (no ``visible_to``)."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(
+        "reporting year", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    family = models.CharField(max_length=4, choices=Family.choices)
+    version = models.CharField(max_length=10, blank=True)
+    file = files.PrivateFileField(upload_to=draft_upload_to, accept=files.DECLARATION)
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(default=0)
+    company_name = models.CharField(max_length=255, blank=True)
+    smelter_count = models.PositiveIntegerField(default=0)
+    issues = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    warning_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "checked declaration file (not submitted)"
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.family} {self.year}, checked {self.created_at:%Y-%m-%d %H:%M})"
+
 
 # --- Due diligence -----------------------------------------------------------------------------------------
 
@@ -362,18 +412,18 @@ class DueDiligenceAction(models.Model):
     requirements or replacement; for an active one, a check on its assessment when that is due."""
 
     class Kind(models.TextChoices):
-        DUE_DILIGENCE = "due_diligence", "Third-party due diligence under RMAP"
-        REPLACEMENT = "replacement", "Replace the smelter"
-        FOLLOW_UP = "follow_up", "Check the RMAP assessment's outcome"
+        DUE_DILIGENCE = "due_diligence", _("Third-party due diligence under RMAP")
+        REPLACEMENT = "replacement", _("Replace the smelter")
+        FOLLOW_UP = "follow_up", _("Check the RMAP assessment's outcome")
 
     class Reason(models.TextChoices):
-        NON_CONFORMANT = "non_conformant", "Non-conformant smelter"
-        UNKNOWN = "unknown", "Unknown smelter"
-        IN_ASSESSMENT = "in_assessment", "Active smelter (in RMAP assessment)"
+        NON_CONFORMANT = "non_conformant", _("Non-conformant smelter")
+        UNKNOWN = "unknown", _("Unknown smelter")
+        IN_ASSESSMENT = "in_assessment", _("Active smelter (in RMAP assessment)")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", pgettext_lazy("status", "Open")
+        CLOSED = "closed", _("Closed")
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="dd_actions")
     year = models.PositiveSmallIntegerField("reporting year")
@@ -403,8 +453,16 @@ class DueDiligenceAction(models.Model):
         upload_to=evidence_upload_to,
         blank=True,
         visible_to="minerals.api.permissions.due_diligence_visible_to",
+        help_text="The supplier's evidence: sent with their response, or attached when the action is closed.",
     )
     note = models.TextField(blank=True)
+    response = models.TextField(
+        blank=True, help_text="What the supplier reports having done (``services.dd_action_respond``)."
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     history = HistoricalRecords()
     objects = DueDiligenceActionQuerySet.as_manager()
@@ -432,6 +490,10 @@ class DueDiligenceAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.smelter_label} ({self.supplier_id}, {self.year})"
+
+    @property
+    def metal_label(self) -> str:
+        return metal_label(self.metal)
 
 
 # --- Bulk import ---------------------------------------------------------------------------------------

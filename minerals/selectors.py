@@ -7,12 +7,15 @@ smelter (in assessment) does not count as conformant.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import Count, Q, QuerySet
 
 from common.numbers import percent
 
 from . import conformance
-from .models import Declaration, DeclaredSmelter
+from .models import Declaration, DeclaredSmelter, MineralsPolicy
 
 
 def _declared(year: int) -> QuerySet[DeclaredSmelter]:
@@ -54,3 +57,28 @@ def smelter_statistics(*, year: int) -> dict:
         "conformant_pct": percent(totals["conformant"], totals["smelters"]),
         "by_mineral": by_mineral,
     }
+
+
+@dataclass(frozen=True)
+class DeclarationRequest:
+    """What is asked of a supplier now: declarations on ``year`` (the reporting year being collected) by
+    ``due``, and the accepted ones it has for that year (CMRT, EMRT)."""
+
+    year: int
+    due: dt.date
+    accepted: tuple[Declaration, ...]
+
+    @property
+    def received(self) -> bool:
+        return bool(self.accepted)
+
+
+def declaration_request(*, supplier_id: int, on: dt.date) -> DeclarationRequest:
+    """The reporting year being collected on ``on``, its due date (``MineralsPolicy``) and the supplier's
+    accepted declarations for it. Two queries."""
+    policy = MineralsPolicy.current()
+    year = policy.reporting_year(on=on)
+    accepted = Declaration.objects.filter(
+        supplier_id=supplier_id, year=year, status=Declaration.Status.ACCEPTED
+    ).order_by("family")
+    return DeclarationRequest(year=year, due=policy.declaration_due(year=year), accepted=tuple(accepted))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from common import bulk
 from common.exceptions import Conflict
@@ -121,10 +122,17 @@ def _evidence_condition(
     )
 
 
-def _agreement_conditions(*, supplier: Supplier, on: dt.date, policy: OnboardingPolicy) -> list[Condition]:
+def required_agreement_kinds(*, policy: OnboardingPolicy) -> list[str]:
+    """The agreements a supplier must have signed to be admitted: the CSR Agreement and the Code of Conduct
+    acknowledgement, and the Integrity Commitment when the onboarding policy asks for it."""
     required = [Agreement.Kind.CSR_AGREEMENT, Agreement.Kind.CODE_OF_CONDUCT]
     if policy.require_integrity_commitment:
         required.append(Agreement.Kind.INTEGRITY_COMMITMENT)
+    return required
+
+
+def _agreement_conditions(*, supplier: Supplier, on: dt.date, policy: OnboardingPolicy) -> list[Condition]:
+    required = required_agreement_kinds(policy=policy)
     by_kind: dict[str, list[Agreement]] = {}
     for agreement in Agreement.objects.filter(supplier=supplier, kind__in=required):
         by_kind.setdefault(agreement.kind, []).append(agreement)
@@ -134,16 +142,24 @@ def _agreement_conditions(*, supplier: Supplier, on: dt.date, policy: Onboarding
         records = by_kind.get(kind, [])
         in_force = [a for a in records if a.is_in_force(on)]
         if in_force:
-            conditions.append(Condition(kind, True, f"{label} signed on {in_force[0].signed_on:%Y-%m-%d}."))
+            signed = f"{in_force[0].signed_on:%Y-%m-%d}"
+            conditions.append(
+                Condition(
+                    kind, True, _("%(agreement)s signed on %(date)s.") % {"agreement": label, "date": signed}
+                )
+            )
             continue
         expired = [a for a in records if a.signed_on and a.expires_on and a.expires_on < on]
         if expired:
             last = max(expired, key=lambda a: a.expires_on)
-            message = f"The {label} expired on {last.expires_on:%Y-%m-%d} and has not been renewed."
+            message = _("The %(agreement)s expired on %(date)s and has not been renewed.") % {
+                "agreement": label,
+                "date": f"{last.expires_on:%Y-%m-%d}",
+            }
         elif records:
-            message = f"The {label} has been sent but is not signed."
+            message = _("The %(agreement)s has been sent but is not signed.") % {"agreement": label}
         else:
-            message = f"The {label} is not on file."
+            message = _("The %(agreement)s is not on file.") % {"agreement": label}
         conditions.append(Condition(kind, False, message))
     return conditions
 

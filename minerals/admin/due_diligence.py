@@ -1,5 +1,6 @@
-"""Due diligence in the admin: the actions opened for the smelters a supplier reports, closed with a note or
-evidence (``services.dd_action_close``), and the minerals policy that sets their deadlines."""
+"""Due diligence in the admin: the actions opened for the smelters a supplier reports, with the supplier's
+answer (``services.dd_action_respond``, from the portal), closed with a note or evidence
+(``services.dd_action_close``), and the minerals policy that sets their deadlines."""
 
 from __future__ import annotations
 
@@ -17,9 +18,26 @@ from .forms import DueDiligenceCloseForm
 @admin.register(DueDiligenceAction)
 class DueDiligenceActionAdmin(SimpleHistoryAdmin):
     form = DueDiligenceCloseForm
-    list_display = ["supplier", "year", "family", "smelter_label", "reason", "kind", "deadline", "status"]
+    list_display = [
+        "supplier",
+        "year",
+        "family",
+        "smelter_label",
+        "reason",
+        "kind",
+        "deadline",
+        "status",
+        "responded_at",
+    ]
     list_select_related = ["supplier"]
-    list_filter = ["status", "reason", "kind", "family", "year"]
+    list_filter = [
+        "status",
+        ("responded_at", admin.EmptyFieldListFilter),
+        "reason",
+        "kind",
+        "family",
+        "year",
+    ]
     search_fields = ["supplier__code", "supplier__name", "smelter_label"]
     date_hierarchy = "deadline"
     readonly_fields = [
@@ -33,6 +51,9 @@ class DueDiligenceActionAdmin(SimpleHistoryAdmin):
         "reason",
         "created_at",
         "status",
+        "response",
+        "responded_at",
+        "responded_by",
         "closed_at",
         "closed_by",
         "closed_by_declaration",
@@ -50,7 +71,8 @@ class DueDiligenceActionAdmin(SimpleHistoryAdmin):
                 {"fields": ["supplier", "year", "family", "smelter", "declared", "metal", "smelter_label"]},
             ),
             ("Action", {"fields": ["reason", "kind", "deadline", "created_at", "status"]}),
-            ("Closure", {"fields": ["closed_at", "closed_by", "closed_by_declaration", "evidence", "note"]}),
+            ("Supplier's response", {"fields": ["response", "responded_at", "responded_by", "evidence"]}),
+            ("Closure", {"fields": ["closed_at", "closed_by", "closed_by_declaration", "note"]}),
         ]
         if obj is not None and obj.status == DueDiligenceAction.Status.OPEN:
             fieldsets.append(("Close", {"fields": ["close", "closing_note", "closing_evidence"]}))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .result import gettext_noop
+
 CMRT_MINERALS = ("tantalum", "tin", "gold", "tungsten")  # order of the per-metal rows on the Declaration
 EMRT1_MINERALS = ("cobalt", "mica")
 EMRT2_MINERALS = (
@@ -263,12 +265,27 @@ EMRT_2_1 = Layout(
 LAYOUTS = (CMRT_6, EMRT_1, EMRT_2_0, EMRT_2_1)
 
 
-def layout_for(template: str, version: str) -> tuple[Layout | None, str]:
+@dataclass(frozen=True)
+class Note:
+    """Why a version has no cell map, or was read with another version's: a message with placeholders."""
+
+    text: str
+    params: dict[str, str]
+
+    @property
+    def message(self) -> str:
+        return self.text % self.params
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def layout_for(template: str, version: str) -> tuple[Layout | None, Note | None]:
     """The cell map for ``template`` ``version`` and, when the version was not checked, a note saying so."""
     try:
         major, minor = (int(part) for part in version.split(".", 1))
     except ValueError:
-        return None, f"revision {version!r} is not a version number"
+        return None, Note(gettext_noop("revision %(version)r is not a version number"), {"version": version})
     if template == "CMRT" and major == 6:
         layout = CMRT_6
     elif template == "EMRT" and major == 1:
@@ -276,13 +293,19 @@ def layout_for(template: str, version: str) -> tuple[Layout | None, str]:
     elif template == "EMRT" and major == 2:
         layout = EMRT_2_0 if (major, minor) <= (2, 0) else EMRT_2_1
     else:
-        return None, (
-            f"{template} revision {version} is not supported (supported: CMRT 6.x, EMRT 1.x and 2.x)"
+        return None, Note(
+            gettext_noop(
+                "%(template)s revision %(version)s is not supported (supported: CMRT 6.x, EMRT 1.x and 2.x)"
+            ),
+            {"template": template, "version": version},
         )
-    note = ""
+    note = None
     if version not in layout.checked_versions:
-        note = (
-            f"{template} revision {version} was read with the cell map of revision "
-            f"{layout.checked_versions[-1]}; check the result against the file"
+        note = Note(
+            gettext_noop(
+                "%(template)s revision %(version)s was read with the cell map of revision %(checked)s; "
+                "check the result against the file"
+            ),
+            {"template": template, "version": version, "checked": layout.checked_versions[-1]},
         )
     return layout, note

@@ -24,7 +24,7 @@ from . import layouts, validation
 from .cells import local_today, parse_date, text
 from .layouts import Layout
 from .lookup import SmelterLookup, read_lookup
-from .result import ERROR, WARNING, Company, Issue, ParseResult, UnreadableWorkbook
+from .result import ERROR, WARNING, Company, Issue, ParseResult, UnreadableWorkbook, gettext_noop
 from .smelter_list import SMELTER_COLUMNS, SMELTER_LIST, SmelterList, metal_name
 from .vocabulary import Vocabulary, key
 
@@ -66,16 +66,19 @@ def parse_workbook(
     size = _size(source, name)
     if size > limit:
         raise UnreadableWorkbook(
-            f"{name} is {filesizeformat(size)}; the largest accepted is {filesizeformat(limit)}"
+            gettext_noop("%(file)s is %(size)s; the largest accepted is %(limit)s"),
+            file=name,
+            size=str(filesizeformat(size)),
+            limit=str(filesizeformat(limit)),
         )
     try:
         book = XlsxWorkbook(source, name=name)
     except WorkbookRejected as exc:
-        raise UnreadableWorkbook(f"{name} {exc.reason}") from exc
+        raise UnreadableWorkbook(gettext_noop("%(file)s %(reason)s"), file=name, reason=exc.reason) from exc
     try:
         return _Parser(book, name=name, known_ids=known_smelter_ids or set(), today=today).parse()
     except WorkbookRejected as exc:
-        raise UnreadableWorkbook(f"{name} {exc.reason}") from exc
+        raise UnreadableWorkbook(gettext_noop("%(file)s %(reason)s"), file=name, reason=exc.reason) from exc
     finally:
         book.close()
 
@@ -90,9 +93,11 @@ def _size(source, name: str) -> int:
         source.seek(position)
         return size
     except FileNotFoundError as exc:
-        raise UnreadableWorkbook(f"{name}: no such file") from exc
+        raise UnreadableWorkbook(gettext_noop("%(file)s: no such file"), file=name) from exc
     except (OSError, AttributeError, ValueError) as exc:
-        raise UnreadableWorkbook(f"{name} cannot be read ({exc})") from exc
+        raise UnreadableWorkbook(
+            gettext_noop("%(file)s cannot be read (%(reason)s)"), file=name, reason=str(exc)
+        ) from exc
 
 
 class _Parser:
@@ -103,16 +108,21 @@ class _Parser:
         self.today = today or local_today()
         self.issues: list[Issue] = []
 
-    def issue(self, sheet: str, cell: str, severity: str, message: str) -> None:
-        self.issues.append(Issue(sheet=sheet, cell=cell, severity=severity, message=message))
+    def issue(self, sheet: str, cell: str, severity: str, text: str, /, **params) -> None:
+        self.issues.append(Issue.of(sheet, cell, severity, text, **params))
 
     # -- entry point -----------------------------------------------------------------------------------
     def parse(self) -> ParseResult:
         for sheet in (DECLARATION, SMELTER_LIST):
             if not self.book.has_sheet(sheet):
                 raise UnreadableWorkbook(
-                    f"{self.name} has no {sheet!r} sheet, so it is not a CMRT or EMRT "
-                    f"(sheets found: {', '.join(self.book.sheet_names) or 'none'})"
+                    gettext_noop(
+                        "%(file)s has no %(sheet)r sheet, so it is not a CMRT or EMRT "
+                        "(sheets found: %(sheets)s)"
+                    ),
+                    file=self.name,
+                    sheet=sheet,
+                    sheets=", ".join(self.book.sheet_names) or "none",
                 )
         declaration = self.book.cells(DECLARATION, max_row=140, columns="DEFGJ")
         smelter_rows = list(self.book.rows(SMELTER_LIST, min_row=1, columns=SMELTER_COLUMNS))
@@ -121,9 +131,9 @@ class _Parser:
         template = self._template(declaration, lookup, version)
         layout, note = layouts.layout_for(template, version)
         if layout is None:
-            raise UnreadableWorkbook(f"{self.name}: {note}")
+            raise UnreadableWorkbook(gettext_noop("%(file)s: %(note)s"), file=self.name, note=note)
         if note:
-            self.issue(DECLARATION, "J3", WARNING, note)
+            self.issue(DECLARATION, "J3", WARNING, note.text, **note.params)
         self.vocabulary = Vocabulary(self._terms(layout), self._label_rows)
         result = ParseResult(template=template, version=version, language=text(declaration.get("D3")))
         self._declaration(result, layout, declaration)
@@ -146,8 +156,12 @@ class _Parser:
             if match:
                 return f"{int(match.group(1))}.{match.group(2)}"
         raise UnreadableWorkbook(
-            f'{self.name} has no template revision in Declaration!J3 (e.g. "Revision 6.5"), '
-            "so it is not a CMRT or EMRT"
+            gettext_noop(
+                '%(file)s has no template revision in %(cell)s (e.g. "Revision 6.5"), '
+                "so it is not a CMRT or EMRT"
+            ),
+            file=self.name,
+            cell=f"{DECLARATION}!J3",
         )
 
     def _template(self, declaration: dict, lookup: SmelterLookup, version: str) -> str:
@@ -157,7 +171,11 @@ class _Parser:
                 return template
         other = re.search(r"\(([A-Z]{2,5}RT)\)", title)  # e.g. "(AMRT)", "(PRT)"
         if other:
-            raise UnreadableWorkbook(f"{self.name} is an {other.group(1)}; only CMRT and EMRT files are read")
+            raise UnreadableWorkbook(
+                gettext_noop("%(file)s is an %(template)s; only CMRT and EMRT files are read"),
+                file=self.name,
+                template=other.group(1),
+            )
         metals = lookup.metals
         if metals & set(layouts.CMRT_MINERALS) and not metals & set(layouts.EMRT2_MINERALS):
             return "CMRT"
@@ -231,8 +249,9 @@ class _Parser:
                     DECLARATION,
                     cell,
                     ERROR,
-                    f"{value!r} is not a choice here; pick {mineral.capitalize()} or "
-                    f"(Delete {mineral.capitalize()})",
+                    gettext_noop("%(value)r is not a choice here; pick %(mineral)s or (Delete %(mineral)s)"),
+                    value=value,
+                    mineral=mineral.capitalize(),
                 )
                 continue
             selected.append(mineral)
@@ -251,13 +270,33 @@ class _Parser:
         answer = self._normalise_answer(raw, options)
         if answer is None:
             answer = text(raw)
-            subject = f"question {question.key}" + (f" ({mineral})" if mineral else "")
-            self.issue(
-                DECLARATION,
-                cell,
-                ERROR,
-                f"{answer!r} is not an allowed answer to {subject}; allowed: {', '.join(options)}",
-            )
+            allowed = ", ".join(options)
+            if mineral:
+                self.issue(
+                    DECLARATION,
+                    cell,
+                    ERROR,
+                    gettext_noop(
+                        "%(value)r is not an allowed answer to question %(question)s (%(mineral)s); "
+                        "allowed: %(allowed)s"
+                    ),
+                    value=answer,
+                    question=question.key,
+                    mineral=mineral,
+                    allowed=allowed,
+                )
+            else:
+                self.issue(
+                    DECLARATION,
+                    cell,
+                    ERROR,
+                    gettext_noop(
+                        "%(value)r is not an allowed answer to question %(question)s; allowed: %(allowed)s"
+                    ),
+                    value=answer,
+                    question=question.key,
+                    allowed=allowed,
+                )
         if mineral:
             result.answers.setdefault(mineral, {})[question.key] = answer
         else:
@@ -287,7 +326,9 @@ class _Parser:
             DECLARATION,
             cell,
             ERROR,
-            f"{value!r} is not a declaration scope; allowed: {', '.join(layouts.SCOPES)}",
+            gettext_noop("%(value)r is not a declaration scope; allowed: %(allowed)s"),
+            value=value,
+            allowed=", ".join(layouts.SCOPES),
         )
         return value
 
@@ -300,7 +341,8 @@ class _Parser:
                 DECLARATION,
                 cell,
                 ERROR,
-                f"effective date {text(raw)!r} is not a date; enter it as a date such as 2025-03-31",
+                gettext_noop("effective date %(value)r is not a date; enter it as a date such as 2025-03-31"),
+                value=text(raw),
             )
         return parsed
 
@@ -331,7 +373,11 @@ class _Parser:
             metal = metal_name(self.vocabulary, mine["metal"])
             if mine["metal"] and not metal:
                 self.issue(
-                    MINE_LIST, f"A{row}", ERROR, f"{mine['metal']!r} is not a metal this template reports"
+                    MINE_LIST,
+                    f"A{row}",
+                    ERROR,
+                    gettext_noop("%(value)r is not a metal this template reports"),
+                    value=mine["metal"],
                 )
             mine["metal"] = metal or mine["metal"]
             mines.append(mine)

@@ -1,16 +1,64 @@
-"""What a parsed CMRT / EMRT holds: plain dataclasses, no database."""
+"""What a parsed CMRT / EMRT holds: plain dataclasses, no database.
+
+Messages are written once, in English, with named placeholders (``gettext_noop``): ``message`` is the
+English text (what the API, the admin and the command line show), and ``text`` with ``params`` let a page
+show the same message in its reader's language later (``translated``), also for an issue stored long ago.
+Sheet names and cell addresses are placeholders, never part of the text to translate.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
 
 
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for translation (``makemessages`` extracts it) without translating it. Django's own
+    needs settings; the parser runs without them."""
+    return message
+
+
+def _render(text: str, params: dict[str, Any]) -> str:
+    return text % params
+
+
+def translated(text: str, params: dict[str, Any] | None, *, fallback: str = "") -> str:
+    """``text`` (an English message marked with ``gettext_noop``) in the active language, filled with
+    ``params``; ``fallback`` (the English message) when there is no text or the translation does not fit."""
+    if not text:
+        return fallback
+    from django.utils.translation import gettext
+
+    try:
+        return _render(gettext(text), params or {})
+    except (KeyError, TypeError, ValueError):
+        return fallback or _render(text, params or {})
+
+
 class UnreadableWorkbook(Exception):
-    """The file cannot be read as a CMRT/EMRT at all: not an xlsx, truncated, too large, wrong sheets."""
+    """The file cannot be read as a CMRT/EMRT at all: not an xlsx, truncated, too large, wrong sheets.
+
+    ``str(exc)`` is the English message; ``localized()`` the same in the active language."""
+
+    def __init__(self, text: str, /, **params: Any):
+        self.text = text
+        self.params = params
+        super().__init__(_render(text, params))
+
+    def localized(self) -> str:
+        """The message in the active language; a parameter that is a message itself (with ``text`` and
+        ``params``) is translated too."""
+        params = {
+            name: translated(value.text, value.params, fallback=str(value))
+            if hasattr(value, "text")
+            else value
+            for name, value in self.params.items()
+        }
+        return translated(self.text, params, fallback=str(self))
 
 
 @dataclass
@@ -18,11 +66,32 @@ class Issue:
     sheet: str
     cell: str
     severity: str  # "error" | "warning"
-    message: str
+    message: str  # in English
+    text: str = field(default="", repr=False, compare=False)  # the message with placeholders
+    params: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, sheet: str, cell: str, severity: str, text: str, /, **params: Any) -> Issue:
+        """An issue whose message is ``text`` (marked with ``gettext_noop``) filled with ``params`` (plain
+        strings and numbers, so that they survive JSON)."""
+        return cls(
+            sheet=sheet, cell=cell, severity=severity, message=_render(text, params), text=text, params=params
+        )
 
     def __str__(self) -> str:
         where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
         return f"{self.severity}: {where}: {self.message}"
+
+    def as_stored(self) -> dict[str, Any]:
+        """The issue as a declaration stores it: the English message, and what translates it."""
+        return {
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "severity": self.severity,
+            "message": self.message,
+            "text": self.text,
+            "params": self.params,
+        }
 
 
 @dataclass
@@ -110,5 +179,14 @@ class ParseResult:
             "smelters": [asdict(smelter) for smelter in self.smelters],
             "products": self.products,
             "mines": self.mines,
-            "issues": [asdict(issue) for issue in self.issues],
+            "issues": [
+                {"sheet": i.sheet, "cell": i.cell, "severity": i.severity, "message": i.message}
+                for i in self.issues
+            ],
         }
+
+
+def stored_message(issue: dict[str, Any]) -> str:
+    """A stored issue's message in the active language (English for issues stored before messages carried
+    their text and params)."""
+    return translated(issue.get("text", ""), issue.get("params"), fallback=issue.get("message", ""))

@@ -11,11 +11,13 @@ from . import layouts
 from .cells import text
 from .layouts import Layout
 from .lookup import CID, SmelterLookup, same_smelter
-from .result import ERROR, WARNING, SmelterRow
+from .result import ERROR, WARNING, SmelterRow, gettext_noop
 from .vocabulary import Vocabulary, key
 
 SMELTER_LIST = "Smelter List"
+LOOKUP_SHEET = "Smelter Look-up"
 SMELTER_COLUMNS = "ABCDEFGHIJKLMNOPQ"
+NOT_A_SMELTER_ID = gettext_noop("%(value)r is not a smelter ID (CID followed by six digits)")
 
 
 def metal_name(vocabulary: Vocabulary, raw) -> str:
@@ -30,7 +32,8 @@ def metal_name(vocabulary: Vocabulary, raw) -> str:
 
 
 class SmelterList:
-    """Reads the Smelter List's rows; each problem goes to ``issue(sheet, cell, severity, message)``."""
+    """Reads the Smelter List's rows; each problem goes to ``issue(sheet, cell, severity, text, **params)``
+    (``text`` marked with ``gettext_noop``)."""
 
     def __init__(
         self,
@@ -38,7 +41,7 @@ class SmelterList:
         lookup: SmelterLookup,
         vocabulary: Vocabulary,
         known_ids: set[str],
-        issue: Callable[[str, str, str, str], None],
+        issue: Callable[..., None],
     ):
         self.lookup = lookup
         self.vocabulary = vocabulary
@@ -67,24 +70,36 @@ class SmelterList:
         cid = ""
 
         if metal_given and not metal:
-            self.issue(sheet, f"B{row}", ERROR, f"{metal_given!r} is not a metal this template reports")
+            self.issue(
+                sheet,
+                f"B{row}",
+                ERROR,
+                gettext_noop("%(value)r is not a metal this template reports"),
+                value=metal_given,
+            )
 
         if typed_cid:
             if CID.fullmatch(typed_cid):
                 cid = typed_cid
                 entry = lookup.by_cid.get(cid)
             else:
-                self.issue(
-                    sheet, f"A{row}", ERROR, f"{get('A')!r} is not a smelter ID (CID followed by six digits)"
-                )
+                self.issue(sheet, f"A{row}", ERROR, NOT_A_SMELTER_ID, value=get("A"))
             if entry is not None:
                 if metal and metal != entry.metal:
                     self.issue(
                         sheet,
                         f"B{row}",
                         WARNING,
-                        f"metal {metal_given!r} does not match {cid} in A{row}, a {entry.metal} smelter in "
-                        f"the Smelter Look-up; the CID in column A was used",
+                        gettext_noop(
+                            "metal %(value)r does not match %(cid)s in %(cell)s, a %(mineral)s smelter "
+                            "in the %(sheet)s; the CID in column %(column)s was used"
+                        ),
+                        value=metal_given,
+                        cid=cid,
+                        cell=f"A{row}",
+                        mineral=entry.metal,
+                        sheet=LOOKUP_SHEET,
+                        column="A",
                     )
                 metal = entry.metal
                 if lookup_name and not same_smelter(lookup, entry, lookup_name):
@@ -92,32 +107,50 @@ class SmelterList:
                         sheet,
                         f"C{row}",
                         WARNING,
-                        f"smelter {lookup_name!r} does not match {cid} in A{row} ({entry.name}); "
-                        f"the CID in column A was used",
+                        gettext_noop(
+                            "smelter %(value)r does not match %(cid)s in %(cell)s (%(name)s); "
+                            "the CID in column %(column)s was used"
+                        ),
+                        value=lookup_name,
+                        cid=cid,
+                        cell=f"A{row}",
+                        name=entry.name,
+                        column="A",
                     )
             if cached_cid and cid and cached_cid != cid:
                 self.issue(
                     sheet,
                     f"F{row}",
                     WARNING,
-                    f"smelter identification {get('F')!r} does not match {cid} in A{row}; "
-                    f"the CID in column A was used",
+                    gettext_noop(
+                        "smelter identification %(value)r does not match %(cid)s in %(cell)s; "
+                        "the CID in column %(column)s was used"
+                    ),
+                    value=get("F"),
+                    cid=cid,
+                    cell=f"A{row}",
+                    column="A",
                 )
         elif cached_cid:
             if CID.fullmatch(cached_cid):
                 cid = cached_cid
                 entry = lookup.by_cid.get(cid)
             else:
-                self.issue(
-                    sheet, f"F{row}", ERROR, f"{get('F')!r} is not a smelter ID (CID followed by six digits)"
-                )
+                self.issue(sheet, f"F{row}", ERROR, NOT_A_SMELTER_ID, value=get("F"))
             if entry is not None and metal and metal != entry.metal:
                 self.issue(
                     sheet,
                     f"B{row}",
                     ERROR,
-                    f"{cid} in F{row} is a {entry.metal} smelter in the Smelter Look-up, "
-                    f"but the row's metal is {metal_given!r}",
+                    gettext_noop(
+                        "%(cid)s in %(cell)s is a %(mineral)s smelter in the %(sheet)s, "
+                        "but the row's metal is %(value)r"
+                    ),
+                    cid=cid,
+                    cell=f"F{row}",
+                    mineral=entry.metal,
+                    sheet=LOOKUP_SHEET,
+                    value=metal_given,
                 )
             if entry is not None and not metal:
                 metal = entry.metal
@@ -135,8 +168,12 @@ class SmelterList:
                 sheet,
                 f"{'A' if typed_cid else 'F'}{row}",
                 WARNING,
-                f"{cid} is unknown: it is neither in the template's Smelter Look-up "
-                "nor in the smelter register",
+                gettext_noop(
+                    "%(cid)s is unknown: it is neither in the template's %(sheet)s "
+                    "nor in the smelter register"
+                ),
+                cid=cid,
+                sheet=LOOKUP_SHEET,
             )
         special = key(lookup_name) in (key("Smelter not listed"), key("Smelter not yet identified"))
         name = get("D") or (entry.name if entry else "") or ("" if special else lookup_name)
@@ -156,7 +193,9 @@ class SmelterList:
                     sheet,
                     f"P{row}",
                     ERROR,
-                    f"{recycled_given!r} is not an allowed answer; allowed: Yes, No, Unknown",
+                    gettext_noop("%(value)r is not an allowed answer; allowed: %(allowed)s"),
+                    value=recycled_given,
+                    allowed="Yes, No, Unknown",
                 )
         return SmelterRow(
             row=row,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import layouts
 from .layouts import Layout
-from .result import ERROR, WARNING, Issue, ParseResult
+from .result import ERROR, WARNING, Issue, ParseResult, gettext_noop
 from .vocabulary import key
 
 if TYPE_CHECKING:
@@ -20,16 +20,17 @@ if TYPE_CHECKING:
 EARLIEST_DATE = dt.date(2006, 12, 31)  # the templates' own date validation (serial 39082)
 STALE_AFTER = dt.timedelta(days=365)
 
-COMPANY_LABELS = {
-    "name": "Company name",
-    "scope": "Declaration scope",
-    "scope_description": "Description of scope",
-    "contact_name": "Contact name",
-    "contact_email": "Contact email",
-    "contact_phone": "Contact phone",
-    "authorizer": "Authorizer",
-    "authorizer_email": "Authorizer email",
-    "effective_date": "Effective date",
+# One message per required company field, so that each translates whole.
+COMPANY_REQUIRED = {
+    "name": gettext_noop("Company name (*) is required"),
+    "scope": gettext_noop("Declaration scope (*) is required"),
+    "scope_description": gettext_noop("Description of scope (*) is required"),
+    "contact_name": gettext_noop("Contact name (*) is required"),
+    "contact_email": gettext_noop("Contact email (*) is required"),
+    "contact_phone": gettext_noop("Contact phone (*) is required"),
+    "authorizer": gettext_noop("Authorizer (*) is required"),
+    "authorizer_email": gettext_noop("Authorizer email (*) is required"),
+    "effective_date": gettext_noop("Effective date (*) is required"),
 }
 DECLARATION = "Declaration"
 SMELTER_LIST = "Smelter List"
@@ -42,8 +43,8 @@ def check(
     issues = result.issues
     reported = {(issue.sheet, issue.cell) for issue in issues}
 
-    def add(sheet: str, cell: str, severity: str, message: str) -> None:
-        issues.append(Issue(sheet=sheet, cell=cell, severity=severity, message=message))
+    def add(sheet: str, cell: str, severity: str, text: str, /, **params) -> None:
+        issues.append(Issue.of(sheet, cell, severity, text, **params))
 
     _company(result, layout, today, add, reported)
     used = _questions(result, layout, add, reported)
@@ -53,16 +54,20 @@ def check(
             "Product List",
             f"B{layout.product_first_row}",
             ERROR,
-            "the declaration scope is 'B. Product (or List of Products)' but no product is listed",
+            gettext_noop("the declaration scope is %(scope)r but no product is listed"),
+            scope=layouts.PRODUCT_SCOPE,
         )
     for product in result.products:
         if not product.get("number"):
-            add("Product List", f"B{product['row']}", ERROR, "product number is missing")
+            add("Product List", f"B{product['row']}", ERROR, gettext_noop("product number is missing"))
     _smelters(result, layout, lookup, known_ids, used, add)
     for mine in result.mines:
-        for field_name, column, label in (("smelter_name", "B", "smelter name"), ("name", "C", "mine name")):
+        for field_name, column, message in (
+            ("smelter_name", "B", gettext_noop("smelter name is missing")),
+            ("name", "C", gettext_noop("mine name is missing")),
+        ):
             if not mine.get(field_name):
-                add("Mine List", f"{column}{mine['row']}", ERROR, f"{label} is missing")
+                add("Mine List", f"{column}{mine['row']}", ERROR, message)
 
 
 def _company(result: ParseResult, layout: Layout, today: dt.date, add, reported) -> None:
@@ -76,29 +81,51 @@ def _company(result: ParseResult, layout: Layout, today: dt.date, add, reported)
         if (DECLARATION, cell) in reported:
             continue
         if getattr(company, field_name) in ("", None):
-            add(DECLARATION, cell, ERROR, f"{COMPANY_LABELS[field_name]} (*) is required")
+            add(DECLARATION, cell, ERROR, COMPANY_REQUIRED[field_name])
     for field_name in ("contact_email", "authorizer_email"):
         value = getattr(company, field_name)
         if value and "@" not in value:
-            add(DECLARATION, cells[field_name], ERROR, f"{value!r} is not an email address")
+            add(
+                DECLARATION,
+                cells[field_name],
+                ERROR,
+                gettext_noop("%(value)r is not an email address"),
+                value=value,
+            )
     date = company.effective_date
     cell = cells["effective_date"]
     if date is not None:
         if date < EARLIEST_DATE:
-            add(DECLARATION, cell, ERROR, f"effective date {date.isoformat()} is before 2006-12-31")
+            add(
+                DECLARATION,
+                cell,
+                ERROR,
+                gettext_noop("effective date %(date)s is before %(earliest)s"),
+                date=date.isoformat(),
+                earliest=EARLIEST_DATE.isoformat(),
+            )
         elif date > today:
-            add(DECLARATION, cell, ERROR, f"effective date {date.isoformat()} is in the future")
+            add(
+                DECLARATION,
+                cell,
+                ERROR,
+                gettext_noop("effective date %(date)s is in the future"),
+                date=date.isoformat(),
+            )
         elif today - date > STALE_AFTER:
             add(
                 DECLARATION,
                 cell,
                 WARNING,
-                f"effective date {date.isoformat()} is more than a year old; ask for a current declaration",
+                gettext_noop(
+                    "effective date %(date)s is more than a year old; ask for a current declaration"
+                ),
+                date=date.isoformat(),
             )
     if layout.mineral_selection and not result.minerals_in_scope:
         first = layout.mineral_selection[0][0]
         if (DECLARATION, first) not in reported:
-            add(DECLARATION, first, ERROR, "no mineral is selected as in scope (*)")
+            add(DECLARATION, first, ERROR, gettext_noop("no mineral is selected as in scope (*)"))
 
 
 def _questions(result: ParseResult, layout: Layout, add, reported) -> list[str]:
@@ -120,7 +147,14 @@ def _questions(result: ParseResult, layout: Layout, add, reported) -> list[str]:
                 continue
             cell = f"{layout.answer_column}{row}"
             if (DECLARATION, cell) not in reported:
-                add(DECLARATION, cell, ERROR, f"question {question.key} for {mineral} (*) is not answered")
+                add(
+                    DECLARATION,
+                    cell,
+                    ERROR,
+                    gettext_noop("question %(question)s for %(mineral)s (*) is not answered"),
+                    question=question.key,
+                    mineral=mineral,
+                )
     return used
 
 
@@ -130,7 +164,13 @@ def _company_questions(result: ParseResult, layout: Layout, used: list[str], add
     for question in layout.company_questions:
         cell = f"{layout.answer_column}{question.row}"
         if not result.company_answers.get(question.key) and (DECLARATION, cell) not in reported:
-            add(DECLARATION, cell, ERROR, f"company question {question.key} (*) is not answered")
+            add(
+                DECLARATION,
+                cell,
+                ERROR,
+                gettext_noop("company question %(question)s (*) is not answered"),
+                question=question.key,
+            )
     order = sorted(result.minerals_in_scope) if layout.block_rows else list(layout.minerals)
     for question in layout.mineral_company_questions:
         for mineral, row in layout.mineral_rows(question, order).items():
@@ -138,7 +178,12 @@ def _company_questions(result: ParseResult, layout: Layout, used: list[str], add
             answered = result.answers.get(mineral, {}).get(question.key)
             if mineral in used and not answered and (DECLARATION, cell) not in reported:
                 add(
-                    DECLARATION, cell, ERROR, f"company question {question.key} for {mineral} is not answered"
+                    DECLARATION,
+                    cell,
+                    ERROR,
+                    gettext_noop("company question %(question)s for %(mineral)s is not answered"),
+                    question=question.key,
+                    mineral=mineral,
                 )
     policy = next((q for q in layout.company_questions if q.key == layout.policy_question), None)
     policy_public = policy is not None and result.company_answers.get(policy.key) == "Yes"
@@ -147,7 +192,10 @@ def _company_questions(result: ParseResult, layout: Layout, used: list[str], add
             DECLARATION,
             f"{layout.comment_column}{policy.row}",
             ERROR,
-            f"question {policy.key} is answered Yes: give the policy's web address in the comment",
+            gettext_noop(
+                "question %(question)s is answered Yes: give the policy's web address in the comment"
+            ),
+            question=policy.key,
         )
 
 
@@ -157,15 +205,25 @@ def _smelters(result: ParseResult, layout: Layout, lookup, known_ids: set[str], 
     for smelter in result.smelters:
         row = smelter.row
         if not smelter.metal:
-            add(SMELTER_LIST, f"B{row}", ERROR, "metal (*) is missing")
+            add(SMELTER_LIST, f"B{row}", ERROR, gettext_noop("metal (*) is missing"))
         elif smelter.metal not in layout.minerals:
-            add(SMELTER_LIST, f"B{row}", ERROR, f"{smelter.metal} is not reported on the {layout.template}")
+            add(
+                SMELTER_LIST,
+                f"B{row}",
+                ERROR,
+                gettext_noop("%(mineral)s is not reported on the %(template)s"),
+                mineral=smelter.metal,
+                template=layout.template,
+            )
         elif layout.mineral_selection and smelter.metal not in result.minerals_in_scope:
             add(
                 SMELTER_LIST,
                 f"B{row}",
                 WARNING,
-                f"{smelter.metal} is not selected as in scope on the Declaration (D12:G13)",
+                gettext_noop("%(mineral)s is not selected as in scope on the %(sheet)s (%(cells)s)"),
+                mineral=smelter.metal,
+                sheet=DECLARATION,
+                cells="D12:G13",
             )
         lookup_key = key(smelter.lookup_name)
         if lookup_key in not_listed:
@@ -174,33 +232,58 @@ def _smelters(result: ParseResult, layout: Layout, lookup, known_ids: set[str], 
                     SMELTER_LIST,
                     f"D{row}",
                     ERROR,
-                    "'Smelter not listed' needs the smelter's name in column D",
+                    gettext_noop("'Smelter not listed' needs the smelter's name in column %(column)s"),
+                    column="D",
                 )
             if not smelter.country:
                 add(
                     SMELTER_LIST,
                     f"E{row}",
                     ERROR,
-                    "'Smelter not listed' needs the smelter's country in column E",
+                    gettext_noop("'Smelter not listed' needs the smelter's country in column %(column)s"),
+                    column="E",
                 )
         elif not smelter.smelter_id and lookup_key != "smelternotyetidentified":
             if smelter.lookup_name:
-                add(
-                    SMELTER_LIST,
-                    f"C{row}",
-                    WARNING,
-                    f"{smelter.lookup_name!r} is not a {smelter.metal or 'known'} smelter in the "
-                    "Smelter Look-up and the row has no smelter ID",
-                )
+                if smelter.metal:
+                    add(
+                        SMELTER_LIST,
+                        f"C{row}",
+                        WARNING,
+                        gettext_noop(
+                            "%(value)r is not a %(mineral)s smelter in the %(sheet)s "
+                            "and the row has no smelter ID"
+                        ),
+                        value=smelter.lookup_name,
+                        mineral=smelter.metal,
+                        sheet="Smelter Look-up",
+                    )
+                else:
+                    add(
+                        SMELTER_LIST,
+                        f"C{row}",
+                        WARNING,
+                        gettext_noop(
+                            "%(value)r is not a known smelter in the %(sheet)s and the row has no smelter ID"
+                        ),
+                        value=smelter.lookup_name,
+                        sheet="Smelter Look-up",
+                    )
             elif not smelter.name:
                 add(
                     SMELTER_LIST,
                     f"C{row}",
                     ERROR,
-                    "smelter look-up (*) is missing and no smelter ID is given",
+                    gettext_noop("smelter look-up (*) is missing and no smelter ID is given"),
                 )
             else:
-                add(SMELTER_LIST, f"A{row}", WARNING, f"{smelter.name!r} has no smelter ID")
+                add(
+                    SMELTER_LIST,
+                    f"A{row}",
+                    WARNING,
+                    gettext_noop("%(value)r has no smelter ID"),
+                    value=smelter.name,
+                )
         if smelter.smelter_id:
             identity = (smelter.metal, smelter.smelter_id)
         elif smelter.name:
@@ -214,7 +297,10 @@ def _smelters(result: ParseResult, layout: Layout, lookup, known_ids: set[str], 
                     SMELTER_LIST,
                     f"A{row}",
                     WARNING,
-                    f"{label} ({smelter.metal}) is listed again; first in row {seen[identity]}",
+                    gettext_noop("%(smelter)s (%(mineral)s) is listed again; first in row %(row)s"),
+                    smelter=label,
+                    mineral=smelter.metal,
+                    row=seen[identity],
                 )
             else:
                 seen[identity] = row
@@ -225,6 +311,9 @@ def _smelters(result: ParseResult, layout: Layout, lookup, known_ids: set[str], 
                 SMELTER_LIST,
                 f"B{layout.smelter_first_row}",
                 ERROR,
-                f"{mineral} is declared in use (questions 1 and 2 answered Yes) "
-                f"but no {mineral} smelter is listed",
+                gettext_noop(
+                    "%(mineral)s is declared in use (questions 1 and 2 answered Yes) "
+                    "but no %(mineral)s smelter is listed"
+                ),
+                mineral=mineral,
             )

@@ -20,23 +20,37 @@ The modules (callers import the services from this package):
 
 - ``declarations``: importing one CMRT/EMRT file;
 - ``matching``: declared smelters matched to the registry, matched again, linked by hand; smelters merged;
-- ``due_diligence``: the actions a declaration opens and closes, and closing one on evidence;
+- ``declarations`` also checks a file before it is submitted (``declaration_check``: a draft counted
+  nowhere) and submits it (``declaration_submit``: refused while it has errors);
+- ``due_diligence``: the actions a declaration opens and closes, the supplier's answer to one
+  (``dd_action_respond``), and closing one on evidence;
 - ``batches``: bulk imports, one Celery task per file, with progress;
 - ``shared``: the refusals and the write batch size.
 """
 
 from .batches import import_batch_create, import_batch_file_process
-from .declarations import declaration_import
-from .due_diligence import dd_action_close, due_diligence_sync
+from .declarations import (
+    DRAFT_HOURS,
+    DeclarationHasErrors,
+    declaration_check,
+    declaration_import,
+    declaration_submit,
+)
+from .due_diligence import dd_action_close, dd_action_respond, due_diligence_sync
 from .matching import declarations_rematch, declared_smelter_link, reconcile, smelter_merge
 from .shared import DeclarationUnreadable, Invalid, MineralsError
 
 __all__ = [
+    "DRAFT_HOURS",
+    "DeclarationHasErrors",
     "DeclarationUnreadable",
     "Invalid",
     "MineralsError",
     "dd_action_close",
+    "dd_action_respond",
+    "declaration_check",
     "declaration_import",
+    "declaration_submit",
     "declarations_rematch",
     "declared_smelter_link",
     "due_diligence_sync",

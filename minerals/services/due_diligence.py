@@ -1,16 +1,23 @@
 """Due diligence on the smelters of an accepted declaration: each smelter that is not conformant gets the
-action ``conformance`` names, actions the declaration no longer calls for are closed, and an ESG manager
-closes an action on the supplier's evidence.
+action ``conformance`` names, actions the declaration no longer calls for are closed, the supplier answers an
+open action with what they did and their evidence (``dd_action_respond``), and an ESG manager closes an
+action on the supplier's evidence (``dd_action_close``).
+
+What these steps store (action labels, closing notes) is written in English whatever language the request
+that caused them is in; the refusals a supplier contact may see are translated when raised.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from common.exceptions import Conflict
 from common.files import inspect_upload
 
 from .. import conformance
@@ -83,6 +90,11 @@ def due_diligence_sync(*, declaration: Declaration, by=None) -> tuple[int, int]:
     """Give every smelter of the (accepted) declaration that is not conformant the action ``conformance``
     names, unless it has that action open, and close the supplier's open actions of that year and family
     that the declaration no longer calls for. Returns (opened, closed)."""
+    with translation.override(settings.LANGUAGE_CODE):  # labels and notes are stored: the records' language
+        return _sync(declaration=declaration, by=by)
+
+
+def _sync(*, declaration: Declaration, by) -> tuple[int, int]:
     reported = _reported(declaration)
     open_actions = {
         action.key: action
@@ -134,4 +146,33 @@ def dd_action_close(*, action: DueDiligenceAction, by, note: str, evidence=None)
         if locked.status != DueDiligenceAction.Status.OPEN:
             raise Invalid(f"The action on {locked.smelter_label} is already closed.", field="status")
         _close(locked, by=by, note=note, evidence=evidence)
+    return locked
+
+
+def dd_action_respond(*, action: DueDiligenceAction, by, note: str, evidence=None) -> DueDiligenceAction:
+    """The supplier answers an open action: what they did (third-party due diligence under RMAP, the smelter
+    replaced, the outcome of its RMAP assessment) and, optionally, the evidence (the same file checks as
+    every upload). The action stays open for an ESG manager to close on it (``dd_action_close``) or to ask
+    for more; a later answer replaces the earlier one, which the action's history keeps."""
+    note = (note or "").strip()
+    if not note:
+        raise Invalid(_("Say what you did about this smelter."), field="note")
+    if evidence is not None:
+        inspect_upload(evidence)
+    with transaction.atomic():
+        locked = DueDiligenceAction.objects.select_for_update().get(pk=action.pk)
+        if locked.status != DueDiligenceAction.Status.OPEN:
+            raise Conflict(
+                _("This action was closed on %(date)s; it needs no answer.")
+                % {"date": f"{timezone.localtime(locked.closed_at):%Y-%m-%d}"},
+                field="status",
+            )
+        locked.response = note
+        locked.responded_at = timezone.now()
+        locked.responded_by = by
+        if evidence is not None:
+            locked.evidence.save(evidence.name, File(evidence, name=evidence.name), save=False)
+        locked._history_user = by
+        locked._change_reason = "Supplier response"
+        locked.save()
     return locked

@@ -1,5 +1,6 @@
-"""A supplier's records as lists of their own, for searching across the register: contacts, agreements,
-external assessments and status changes (the last written only by ``lifecycle``, so read-only here)."""
+"""A supplier's records as lists of their own, for searching across the register: contacts, agreements
+(and the agreement texts suppliers sign online), external assessments and status changes (the last written
+only by ``lifecycle``, so read-only here)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from common.admin import ReadOnlyAdmin, bullet_list
 
-from ..models import Agreement, Contact, ExternalAssessment, StatusTransition
+from ..models import Agreement, AgreementText, Contact, ExternalAssessment, StatusTransition
 
 
 @admin.register(Contact)
@@ -22,14 +23,55 @@ class ContactAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+# What an online signature recorded is evidence: never edited by hand.
+SIGNED_ONLINE = ["text", "signatory_title", "signed_at", "signed_ip", "signed_user"]
+
+
 @admin.register(Agreement)
 class AgreementAdmin(SimpleHistoryAdmin):
-    list_display = ["supplier", "kind", "signed_on", "signed_by", "expires_on"]
-    list_select_related = ["supplier"]
-    list_filter = ["kind"]
+    list_display = ["supplier", "kind", "signed_on", "signed_by", "expires_on", "text", "signed_at"]
+    list_select_related = ["supplier", "text"]
+    list_filter = ["kind", ("signed_at", admin.EmptyFieldListFilter)]
     search_fields = ["=supplier__code", "signed_by"]
     autocomplete_fields = ["supplier"]
+    readonly_fields = SIGNED_ONLINE
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.signed_at is not None:  # signed online: the record is the signature
+            return [*SIGNED_ONLINE, "supplier", "kind", "signed_on", "signed_by", "expires_on"]
+        return self.readonly_fields
+
+
+@admin.register(AgreementText)
+class AgreementTextAdmin(SimpleHistoryAdmin):
+    """The texts suppliers sign in the portal. A text once signed is kept as signed: only withdrawing it
+    (``active``) remains possible; a new wording is a new version."""
+
+    list_display = ["kind", "version", "title_en", "published_on", "active", "valid_for_years"]
+    list_filter = ["kind", "active"]
+    search_fields = ["version", "title_en", "title_zh"]
+    fields = [
+        "kind",
+        "version",
+        "published_on",
+        "active",
+        "valid_for_years",
+        "title_en",
+        "body_en",
+        "title_zh",
+        "body_zh",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.signatures.exists():
+            return [field for field in self.fields if field != "active"]
+        return []
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.signatures.exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(ExternalAssessment)

@@ -14,7 +14,14 @@ Every model and every name other code imports is importable from ``suppliers.mod
 refer to ``suppliers.models.agreement_upload_to`` and ``suppliers.models.assessment_upload_to``.
 """
 
-from .records import Agreement, Contact, ExternalAssessment, agreement_upload_to, assessment_upload_to
+from .records import (
+    Agreement,
+    AgreementText,
+    Contact,
+    ExternalAssessment,
+    agreement_upload_to,
+    assessment_upload_to,
+)
 from .reference import (
     MAINLAND_CHINA,
     BusinessUnit,
@@ -43,6 +50,7 @@ __all__ = [
     "ELIGIBLE_BUYER",
     "MAINLAND_CHINA",
     "Agreement",
+    "AgreementText",
     "BusinessUnit",
     "Commodity",
     "Contact",

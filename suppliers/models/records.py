@@ -1,5 +1,6 @@
-"""What the company keeps on file about a supplier: its contacts, signed agreements and external ESG
-assessments (RBA, EcoVadis and other ratings), with where their files are stored."""
+"""What the company keeps on file about a supplier: its contacts, signed agreements (with the published
+texts a supplier signs online) and external ESG assessments (RBA, EcoVadis and other ratings), with where
+their files are stored."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from common import files
@@ -78,24 +80,104 @@ def assessment_upload_to(instance: ExternalAssessment, filename: str) -> str:
     return f"suppliers/{instance.supplier_id}/assessments/{files.random_name(filename)}"
 
 
+class AgreementKind(models.TextChoices):
+    # Labels are translated (the portal shows them); the admin and the API use English.
+    CSR_AGREEMENT = "csr_agreement", _("Supplier Social Responsibility (CSR) Agreement")
+    CODE_OF_CONDUCT = "code_of_conduct", _("Supplier Code of Conduct acknowledgement")
+    INTEGRITY_COMMITMENT = "integrity_commitment", _("Integrity Commitment")
+
+
+class AgreementTextQuerySet(models.QuerySet):
+    def published(self, *, on: dt.date) -> AgreementTextQuerySet:
+        """Texts a supplier may sign on ``on``: active and published by then, newest first."""
+        return self.filter(active=True, published_on__lte=on).order_by("kind", "-published_on", "-pk")
+
+
+class AgreementText(models.Model):
+    """A version of an agreement the company publishes for suppliers to sign online, in English and
+    Simplified Chinese. The newest active text published by today is the one to sign
+    (``suppliers.agreements``). A text once signed never changes: a new wording is a new version."""
+
+    kind = models.CharField(max_length=30, choices=AgreementKind.choices)
+    version = models.CharField(max_length=30, help_text='The version label suppliers see, e.g. "2026.1".')
+    title_en = models.CharField("title (English)", max_length=200)
+    title_zh = models.CharField("title (Simplified Chinese)", max_length=200)
+    body_en = models.TextField("text (English)")
+    body_zh = models.TextField("text (Simplified Chinese)")
+    published_on = models.DateField(help_text="From this day on, suppliers sign this version.")
+    active = models.BooleanField(
+        default=True, help_text="Untick to withdraw the version: suppliers then sign the newest other one."
+    )
+    valid_for_years = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="A signature expires after this many years and must be renewed. Empty: it does not expire.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AgreementTextQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "-published_on", "-pk"]
+        verbose_name = "agreement text"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="agreement_text_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{AgreementKind(self.kind).label} {self.version}"
+
+    def title(self, language: str) -> str:
+        return self.title_zh if language.startswith("zh") else self.title_en
+
+    def body(self, language: str) -> str:
+        return self.body_zh if language.startswith("zh") else self.body_en
+
+
 class Agreement(models.Model):
-    class Kind(models.TextChoices):
-        CSR_AGREEMENT = "csr_agreement", "Supplier Social Responsibility (CSR) Agreement"
-        CODE_OF_CONDUCT = "code_of_conduct", "Supplier Code of Conduct acknowledgement"
-        INTEGRITY_COMMITMENT = "integrity_commitment", "Integrity Commitment"
+    Kind = AgreementKind
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="agreements")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     signed_on = models.DateField(
         null=True, blank=True, help_text="Empty while the agreement is sent but unsigned."
     )
-    signed_by = models.CharField(max_length=150, blank=True, help_text="Name and title of the signatory.")
+    signed_by = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="Name (and, for agreements on paper, title) of the signatory; online: the name as typed.",
+    )
     expires_on = models.DateField(null=True, blank=True)
     file = files.PrivateFileField(
         upload_to=agreement_upload_to,
         blank=True,
         visible_to="suppliers.api.permissions.suppliers_visible_to",
         through="supplier",
+    )
+    # Signed online in the portal (``suppliers.agreements.agreement_sign``): the exact text, the name and
+    # title as typed, when, from which address and by which login.
+    text = models.ForeignKey(
+        AgreementText,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        help_text="The text version signed online.",
+    )
+    signatory_title = models.CharField(
+        max_length=150, blank=True, help_text="Title of the signatory, as typed."
+    )
+    signed_at = models.DateTimeField(null=True, blank=True, help_text="When it was signed online.")
+    signed_ip = models.GenericIPAddressField("signed from address", null=True, blank=True)
+    signed_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The portal login that signed it.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
