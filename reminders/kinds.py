@@ -5,8 +5,11 @@ a report submitted, an agreement renewed) stops its reminders. A kind whose subq
 item's id bounds it to the scan's batch (``within``, see ``registry.ItemKind``).
 
 Each kind's ``describe`` reads a batch of items as values in one or two queries (no model instances, the
-admin URL resolved once per batch), so that building a day's digests over a million items costs a few
-queries per batch rather than a little work per item.
+admin and portal URLs resolved once per batch), so that building a day's digests over a million items costs a
+few queries per batch rather than a little work per item. Titles are built with ``gettext`` when ``describe``
+runs, so that a digest rendered in a reader's language (``services.digests``) gets them in that language; the
+labels and actions, which the outside party that must act reads, are translatable too (``staff_summary`` is
+for staff, who read English).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from collections.abc import Sequence
 from django.db.models import DateField, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
-from audits.models import Audit, Auditor, AuditPolicy, Finding, ProgressUpdate
+from audits.models import Audit, Auditor, AuditPolicy, CodeProvision, Finding, ProgressUpdate, Severity
 from common.bulk import ids_in
 from minerals.models import Declaration, DueDiligenceAction, MineralsPolicy
 from suppliers.models import Agreement, ExternalAssessment, OnboardingPolicy, Supplier
@@ -68,6 +73,26 @@ def _open_issued_findings():
     return Finding.objects.actionable().issued().open()
 
 
+SEVERITIES = dict(Severity.choices)
+
+
+def _finding_title(*, finding: str, code: str, provision: CodeProvision, severity: str, red_line: str) -> str:
+    """The title of a finding in the active language: "AUD-2026-00012-F02 A2 Young Workers (Priority, red
+    line 1)"."""
+    severity_label = str(SEVERITIES.get(severity, severity))
+    if red_line:
+        severity_label = _("%(severity)s, red line %(number)s") % {
+            "severity": severity_label,
+            "number": red_line,
+        }
+    return _("%(finding)s %(code)s %(provision)s (%(severity)s)") % {
+        "finding": finding,
+        "code": code,
+        "provision": provision.title_in(get_language()),
+        "severity": severity_label,
+    }
+
+
 def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
     """Title as ``Finding.reference`` and the provision make it; ``what`` is the deadline the kind chases."""
     link, reference = admin_link("admin:audits_finding_change"), Finding.reference_of
@@ -82,6 +107,7 @@ def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
             "number",
             "provision__code",
             "provision__title",
+            "provision__title_zh_hans",
             "severity",
             "red_line",
             due_field,
@@ -89,12 +115,16 @@ def _describe_findings(ids: Sequence[int], what: str) -> dict[int, ItemInfo]:
         )
     )
     info = {}
-    for pk, audit, number, code, provision, severity, red_line, due, supplier_id in rows:
-        red = f", red line {red_line}" if red_line else ""
-        suffix = f": {what} due {due:%Y-%m-%d}" if due and what != "progress" else ""
-        finding = reference(audit_reference=audit, number=number)
+    for pk, audit, number, code, title, title_zh_hans, severity, red_line, due, supplier_id in rows:
         info[pk] = ItemInfo(
-            title=f"{finding} {code} {provision} ({severity}{red}){suffix}",
+            title=_finding_title(
+                finding=reference(audit_reference=audit, number=number),
+                code=code,
+                # Read as values: the provision's own rule picks the title for the language.
+                provision=CodeProvision(title=title, title_zh_hans=title_zh_hans),
+                severity=severity,
+                red_line=red_line,
+            ),
             url=link(pk),
             due=due if what != "progress" else None,
             supplier_id=supplier_id,
@@ -142,8 +172,9 @@ def progress_items(today: dt.date, within: IdRange | None = None):
 register(
     ItemKind(
         key="cap_due",
-        label="Corrective action plan due",
-        action="Submit the corrective action plan",
+        label=gettext_lazy("Corrective action plan due"),
+        action=gettext_lazy("Submit your corrective action plan"),
+        staff_summary="has not submitted its corrective action plan",
         open_items=cap_items,
         describe=lambda ids: _describe_findings(ids, "cap"),
     )
@@ -151,8 +182,9 @@ register(
 register(
     ItemKind(
         key="rectification_due",
-        label="Rectification due",
-        action="Complete the rectification and upload the evidence",
+        label=gettext_lazy("Rectification due"),
+        action=gettext_lazy("Complete the rectification and upload your evidence"),
+        staff_summary="has not completed the rectification",
         open_items=rectification_items,
         describe=lambda ids: _describe_findings(ids, "rectification"),
     )
@@ -160,8 +192,9 @@ register(
 register(
     ItemKind(
         key="progress_missing",
-        label="Monthly progress report missing",
-        action="Submit last month's progress report",
+        label=gettext_lazy("Monthly progress report missing"),
+        action=gettext_lazy("Submit your progress report on last month"),
+        staff_summary="has not submitted last month's progress report",
         open_items=progress_items,
         describe=lambda ids: _describe_findings(ids, "progress"),
         max_stage=2,  # the next month's report takes over
@@ -173,9 +206,10 @@ register(
 
 
 def report_items(today: dt.date, within: IdRange | None = None):
+    """Audits whose report is still to come, due as ``Audit.report_due`` says (in SQL here)."""
     days = AuditPolicy.current().report_due_days
     return _annotated(
-        Audit.objects.filter(status__in=[Audit.Status.PLANNED, Audit.Status.IN_PROGRESS]),
+        Audit.objects.awaiting_report(),
         item=F("pk"),
         supplier=F("supplier_id"),
         due=AddDays(Coalesce("actual_end", "planned_end"), days),
@@ -186,7 +220,7 @@ def _describe_audits(ids: Sequence[int]) -> dict[int, ItemInfo]:
     """The agency and the lead auditor must act on a late report, while they have access: an inactive
     agency or auditor is no longer written to (the ESG managers still are, from stage 2)."""
     link, portal = admin_link("admin:audits_audit_change"), portal_link("agency_audit")
-    days = AuditPolicy.current().report_due_days
+    policy = AuditPolicy.current()
     rows = (
         Audit.objects.filter(ids_in("pk", ids))
         .annotate(lead_active=Exists(Auditor.objects.active().filter(pk=OuterRef("lead_auditor_id"))))
@@ -211,10 +245,11 @@ def _describe_audits(ids: Sequence[int]) -> dict[int, ItemInfo]:
         end = actual_end or planned_end
         writes_to = (agency_email if agency_active else "", lead_email if lead_active else "")
         info[pk] = ItemInfo(
-            title=f"{reference} by {agency}: audit ended {end:%Y-%m-%d}, report not submitted",
+            title=_("%(reference)s by %(agency)s: audit ended %(end)s, report not submitted")
+            % {"reference": reference, "agency": agency, "end": f"{end:%Y-%m-%d}" if end else "?"},
             url=link(pk),
             responsible=tuple(e for e in writes_to if e),
-            due=end + dt.timedelta(days=days) if end else None,
+            due=policy.report_due_after(end) if end else None,
             supplier_id=supplier_id,
             portal_url=portal(pk),
         )
@@ -224,8 +259,9 @@ def _describe_audits(ids: Sequence[int]) -> dict[int, ItemInfo]:
 register(
     ItemKind(
         key="report_late",
-        label="Audit report late",
-        action="Submit the audit report",
+        label=gettext_lazy("Audit report late"),
+        action=gettext_lazy("Submit the audit report"),
+        staff_summary="has an audit whose report the agency has not submitted",
         open_items=report_items,
         describe=_describe_audits,
     )
@@ -264,7 +300,8 @@ def _describe_vaps(ids: Sequence[int]) -> dict[int, ItemInfo]:
     )
     return {
         pk: ItemInfo(
-            title=f"RBA VAP of {assessed_on:%Y-%m-%d} (score {score})",
+            title=_("RBA VAP of %(date)s (score %(score)s)")
+            % {"date": f"{assessed_on:%Y-%m-%d}", "score": score},
             url=link(supplier_id),
             due=valid_until or assessed_on + max_age,
             supplier_id=supplier_id,
@@ -298,7 +335,12 @@ def _describe_agreements(ids: Sequence[int]) -> dict[int, ItemInfo]:
     )
     return {
         pk: ItemInfo(
-            title=f"{labels.get(kind, kind)} signed {signed_on:%Y-%m-%d}, expires {expires_on:%Y-%m-%d}",
+            title=_("%(agreement)s signed %(signed)s, expires %(expires)s")
+            % {
+                "agreement": labels.get(kind, kind),
+                "signed": f"{signed_on:%Y-%m-%d}",
+                "expires": f"{expires_on:%Y-%m-%d}",
+            },
             url=link(supplier_id),
             due=expires_on,
             supplier_id=supplier_id,
@@ -311,8 +353,9 @@ def _describe_agreements(ids: Sequence[int]) -> dict[int, ItemInfo]:
 register(
     ItemKind(
         key="vap_expiring",
-        label="RBA VAP report expiring",
-        action="Arrange a new RBA VAP audit and upload the report",
+        label=gettext_lazy("RBA VAP report expiring"),
+        action=gettext_lazy("Arrange a new RBA VAP audit and upload its report"),
+        staff_summary="has not renewed its RBA VAP audit",
         open_items=vap_items,
         describe=_describe_vaps,
         due_soon_days=30,
@@ -322,8 +365,9 @@ register(
 register(
     ItemKind(
         key="agreement_expiring",
-        label="Agreement expiring",
-        action="Renew and sign the agreement",
+        label=gettext_lazy("Agreement expiring"),
+        action=gettext_lazy("Renew and sign the agreement"),
+        staff_summary="has not renewed an agreement",
         open_items=agreement_items,
         describe=_describe_agreements,
         due_soon_days=30,
@@ -362,7 +406,8 @@ def _describe_dd_actions(ids: Sequence[int]) -> dict[int, ItemInfo]:
     )
     return {
         pk: ItemInfo(
-            title=f"{labels.get(kind, kind)} for {smelter} ({family} {year}): due {deadline:%Y-%m-%d}",
+            title=_("%(action)s for %(smelter)s (%(family)s %(year)s)")
+            % {"action": labels.get(kind, kind), "smelter": smelter, "family": family, "year": year},
             url=link(pk),
             due=deadline,
             supplier_id=supplier_id,
@@ -400,7 +445,8 @@ def _describe_missing_declarations(ids: Sequence[int]) -> dict[int, ItemInfo]:
     rows = Supplier.objects.filter(ids_in("pk", ids)).order_by().values_list("pk", "code", "name")
     return {
         pk: ItemInfo(
-            title=f"{code} {name}: no accepted CMRT/EMRT declaration for {year}",
+            title=_("%(code)s %(name)s: no accepted CMRT/EMRT declaration for %(year)s")
+            % {"code": code, "name": name, "year": year},
             url=link(pk),
             due=due,
             supplier_id=pk,
@@ -413,9 +459,12 @@ def _describe_missing_declarations(ids: Sequence[int]) -> dict[int, ItemInfo]:
 register(
     ItemKind(
         key="dd_action_due",
-        label="Smelter due diligence due",
-        action="Carry out third-party due diligence under RMAP on the smelter, or replace it, and send the "
-        "evidence",
+        label=gettext_lazy("Smelter due diligence due"),
+        action=gettext_lazy(
+            "Carry out third-party due diligence under RMAP on the smelter, or replace it, and send us the "
+            "evidence"
+        ),
+        staff_summary="has not completed the due diligence or replacement of a smelter",
         open_items=dd_action_items,
         describe=_describe_dd_actions,
     )
@@ -423,9 +472,12 @@ register(
 register(
     ItemKind(
         key="smelter_follow_up_due",
-        label="Smelter assessment follow-up due",
-        action="Check the outcome of the smelter's RMAP assessment and send it; a smelter that is not "
-        "conformant by now needs third-party due diligence or replacement",
+        label=gettext_lazy("Smelter assessment follow-up due"),
+        action=gettext_lazy(
+            "Check the outcome of the smelter's RMAP assessment and send it to us; a smelter that is not "
+            "conformant by now needs third-party due diligence or replacement"
+        ),
+        staff_summary="has not sent the outcome of a smelter's RMAP assessment",
         open_items=follow_up_items,
         describe=_describe_dd_actions,
         max_stage=2,  # the smelter is in RMAP's own assessment: no suspension review for a late check
@@ -434,8 +486,9 @@ register(
 register(
     ItemKind(
         key="declaration_missing",
-        label="Minerals declaration missing",
-        action="Upload your completed CMRT (and EMRT where it applies) for the reporting year",
+        label=gettext_lazy("Minerals declaration missing"),
+        action=gettext_lazy("Upload your completed CMRT (and EMRT where it applies) for the reporting year"),
+        staff_summary="has not submitted its CMRT/EMRT declaration",
         open_items=declaration_missing_items,
         describe=_describe_missing_declarations,
         due_soon_days=30,

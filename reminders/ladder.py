@@ -2,7 +2,8 @@
 
 An item has reached the highest stage whose offset from its due date has passed: escalation never steps
 back down, whatever order an ESG manager gives the offsets. ``stage_reached`` says this as a query
-expression; the daily scan records it and the report counts overdue findings by it.
+expression; the daily scan records it and the report counts overdue findings by it. ``stage_label`` names a
+stage for outside readers, in their language.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Value, When
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import registry
 from .models import EscalationStage
@@ -61,3 +64,26 @@ class Ladder:
     def name_of(self, stage: int) -> str:
         """The stage's name, or "Stage n" for one removed from the ladder since it was recorded."""
         return next((s.name for s in self.stages if s.stage == stage), f"Stage {stage}")
+
+
+def stage_label(stage: int | None) -> str:
+    """A stage as an outside reader (supplier contact, auditor) sees it, in the active language. The ladder's
+    names are data, edited in English by ESG managers for staff ("Overdue 14 days", ``Ladder.name_of``), so
+    the portal and the e-mails to outside readers name a stage by its number instead."""
+    if stage is None:
+        return ""
+    if stage <= 0:
+        return _("Due soon")
+    return _("Stage %(stage)d") % {"stage": stage}
+
+
+def due_text(days_overdue: int) -> str:
+    """ "overdue by 12 days", "due today", "due in 7 days", in the active language: how the digests and the
+    portal say how an item stands against its due date."""
+    if days_overdue > 0:
+        return ngettext("overdue by %(days)d day", "overdue by %(days)d days", days_overdue) % {
+            "days": days_overdue
+        }
+    if days_overdue == 0:
+        return _("due today")
+    return ngettext("due in %(days)d day", "due in %(days)d days", -days_overdue) % {"days": -days_overdue}

@@ -2,8 +2,13 @@
 
 A kind says which items are open and when each is due, as a queryset, so that the daily scan can find the
 stage every item has reached in the database, in batches, without loading items into memory. It also says
-how to describe a batch of items (for the digests and the supplier page): title, due date, admin link,
-supplier and who must act, read as plain values in a fixed number of queries whatever the batch's size.
+how to describe a batch of items (for the digests and the supplier page): title, due date, admin and portal
+links, supplier and who must act, read as plain values in a fixed number of queries whatever the batch's size.
+
+A kind speaks to two readers. The outside party that must act (a supplier contact, an auditor) reads its
+``label`` and ``action`` in their own language (both are translatable, and ``describe`` builds titles with
+``gettext``, so that they come out in the language active when it runs). Staff read, in English, what the
+supplier has not done: ``"<code> <name> <staff_summary> (<when>)"``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from typing import Protocol
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.functional import Promise
+
+StrOrPromise = str | Promise
 
 IdRange = tuple[int, int]  # lowest and highest item id of one batch of the scan, both included
 
@@ -25,7 +33,7 @@ class OpenItems(Protocol):
 
 @dataclass(frozen=True)
 class ItemInfo:
-    title: str  # e.g. "AUD-2026-00012-F02 A2 Young Workers (priority, red line 1)"
+    title: str  # in the active language, e.g. "AUD-2026-00012-F02 A2 Young Workers (Priority, red line 1)"
     url: str  # path of the admin page, e.g. "/admin/audits/finding/12/change/"
     responsible: tuple[str, ...] | None = None  # e-mails of who must act; None: the supplier's contacts
     due: dt.date | None = None  # the item's own due date, where it has one
@@ -68,12 +76,14 @@ class ItemKind:
     """
 
     key: str
-    label: str
+    label: StrOrPromise  # translatable: "Corrective action plan due"
     open_items: OpenItems
     # ``describe(ids)``: the items that still exist, by id, in a fixed number of queries that read values (no
     # model instances); callers pass ids in batches (``services.items.DESCRIBE_BATCH``).
     describe: Callable[[Sequence[int]], dict[int, ItemInfo]]
-    action: str  # what the responsible party must do, in words
+    action: StrOrPromise  # translatable, to the party that must act: "Submit your corrective action plan"
+    # To staff, in English, after the supplier's code and name: "has not submitted its corrective action plan"
+    staff_summary: str
     due_soon_days: int | None = None  # stage 0 this many days ahead (default: the ladder's stage 0 offset)
     max_stage: int = 3
 

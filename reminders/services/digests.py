@@ -1,7 +1,10 @@
 """Digests: the run's reminders fanned out into one digest per recipient, and what a digest shows.
 
 ``build_digests`` writes the digests and their items; ``digest_context`` is the presentation the templates
-``reminders/digest.txt`` and ``.html`` render (items grouped by supplier, each linking to its admin page).
+``reminders/digest.txt`` and ``.html`` render: items grouped by supplier, fitted to the reader
+(``recipients.audience_of``). Staff read English, what each supplier has not done, with links to the admin
+and the reminder log. An outside reader (a supplier contact, an auditor) reads their own language, what they
+must do, with links to the portal page of each item and never to the admin.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import ngettext
 
 from reminders import registry
-from reminders.ladder import Ladder
+from reminders.ladder import Ladder, due_text, stage_label
 from reminders.models import Digest, DigestItem, Reminder, ReminderRun
 
 from . import items
-from .recipients import Staff, recipients_for
+from .recipients import Reader, Staff, reader_of, recipients_for
 
 
 def _insert_digest_items(pairs: list[tuple[int, int]]) -> None:
@@ -61,21 +66,36 @@ def build_digests(*, run: ReminderRun, ladder: Ladder) -> int:
     return Digest.objects.filter(run=run).count()
 
 
-def _when(days_overdue: int) -> str:
-    if days_overdue > 0:
-        return f"overdue by {days_overdue} days"
-    return "due today" if days_overdue == 0 else f"due in {-days_overdue} days"
-
-
 def _subject(count: int, overdue: int) -> str:
-    need = "1 item needs" if count == 1 else f"{count} items need"
-    return f"Supplier ESG: {need} attention" + (f" ({overdue} overdue)" if overdue else "")
+    if overdue:
+        return ngettext(
+            "Supplier ESG: %(count)d item needs attention (%(overdue)d overdue)",
+            "Supplier ESG: %(count)d items need attention (%(overdue)d overdue)",
+            count,
+        ) % {"count": count, "overdue": overdue}
+    return ngettext(
+        "Supplier ESG: %(count)d item needs attention", "Supplier ESG: %(count)d items need attention", count
+    ) % {"count": count}
 
 
-def digest_context(digest: Digest) -> dict:
-    """What a digest shows, its subject included: items grouped by supplier, with links to the admin. A
-    digest of more than ``REMINDER_DIGEST_MAX_ITEMS`` items lists that many, the most escalated and longest
-    overdue first, counts them all and links to the reminder log for the rest."""
+def _staff_summary(kind: registry.ItemKind, supplier, when: str) -> str:
+    """What staff read of an item: "S-100 Acme has not submitted its corrective action plan (overdue by 12
+    days)"."""
+    return f"{supplier.code} {supplier.name} {kind.staff_summary} ({when})"
+
+
+def digest_context(digest: Digest, *, reader: Reader | None = None) -> dict:
+    """What a digest shows, its subject included, in the reader's language: items grouped by supplier, with
+    links to the admin for staff and to the portal for outside readers. A digest of more than
+    ``REMINDER_DIGEST_MAX_ITEMS`` items lists that many, the most escalated and longest overdue first, counts
+    them all and links to the rest: the reminder log for staff, the portal for outside readers."""
+    reader = reader or reader_of(digest.recipient)
+    with translation.override(reader.language):
+        return _digest_context(digest, reader)
+
+
+def _digest_context(digest: Digest, reader: Reader) -> dict:
+    outside = reader.outside
     ladder = Ladder.current()
     limit = settings.REMINDER_DIGEST_MAX_ITEMS
     totals = digest.reminders.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(stage__gte=1)))
@@ -100,20 +120,23 @@ def digest_context(digest: Digest) -> dict:
             reminder.supplier_id,
             {
                 "supplier": reminder.supplier,
-                "url": settings.SITE_URL + supplier_url(reminder.supplier_id),
+                "url": "" if outside else settings.SITE_URL + supplier_url(reminder.supplier_id),
                 "items": [],
             },
         )
+        when = due_text((digest.run.day - reminder.due_date).days)
         group["items"].append(
             {
-                "label": kind.label,
-                "action": kind.action,
-                "stage": ladder.name_of(reminder.stage),
+                "label": str(kind.label),
+                "action": str(kind.action),
+                "summary": "" if outside else _staff_summary(kind, reminder.supplier, when),
+                "stage": stage_label(reminder.stage) if outside else ladder.name_of(reminder.stage),
                 "stage_number": reminder.stage,
                 "title": item.title,
-                "url": settings.SITE_URL + item.url,
+                # An item without a page of its own in the portal is acted on from the reader's home.
+                "url": settings.SITE_URL + ((item.portal_url or reader.home_url) if outside else item.url),
                 "due": reminder.due_date,
-                "when": _when((digest.run.day - reminder.due_date).days),
+                "when": when,
             }
         )
     shown = sum(len(g["items"]) for g in groups.values())
@@ -122,24 +145,32 @@ def digest_context(digest: Digest) -> dict:
     else:  # items deleted since the run are left out, and not counted
         count = shown
         overdue = sum(1 for g in groups.values() for i in g["items"] if i["stage_number"] >= 1)
+    log_url = f"{settings.SITE_URL}{reverse('admin:reminders_reminder_changelist')}?digest={digest.pk}"
     return {
         "subject": _subject(count, overdue),
         "digest": digest,
+        "reader": reader,
+        "outside": outside,
+        "language": reader.language,
         "groups": list(groups.values()),
         "count": count,
         "shown": shown,
         "capped": capped,
-        "log_url": f"{settings.SITE_URL}{reverse('admin:reminders_reminder_changelist')}?digest={digest.pk}",
+        # Where the whole list is: the reminder log for staff, the portal for outside readers.
+        "more_url": settings.SITE_URL + reader.home_url if outside else log_url,
+        "home_url": settings.SITE_URL + reader.home_url,
         "day": digest.run.day,
         "site_url": settings.SITE_URL,
     }
 
 
 def render_digest(digest: Digest) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a digest."""
-    context = digest_context(digest)
-    return (
-        context["subject"],
-        render_to_string("reminders/digest.txt", context),
-        render_to_string("reminders/digest.html", context),
-    )
+    """Subject, plain text and HTML of a digest, in its reader's language."""
+    reader = reader_of(digest.recipient)
+    with translation.override(reader.language):
+        context = _digest_context(digest, reader)
+        return (
+            context["subject"],
+            render_to_string("reminders/digest.txt", context),
+            render_to_string("reminders/digest.html", context),
+        )

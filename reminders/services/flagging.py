@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from reminders import registry
 from reminders.ladder import Ladder
@@ -15,6 +15,7 @@ from suppliers.lifecycle import suppliers_flag_for_suspension_review_in_batches
 from suppliers.models import Supplier
 
 from .items import batched_run_reminders, describe
+from .recipients import STAFF_LANGUAGE
 
 
 def _flag_reasons(run: ReminderRun, *, flagging: list[int]) -> Iterator[dict[int, str]]:
@@ -29,16 +30,17 @@ def _flag_reasons(run: ReminderRun, *, flagging: list[int]) -> Iterator[dict[int
         seen.update(first)
         unflagged = Supplier.objects.filter(pk__in=list(first), suspension_review=False)
         chosen = [first[pk] for pk in unflagged.values_list("pk", flat=True)]
-        info = describe(chosen)
         reasons: dict[int, str] = {}
-        for reminder in chosen:
-            item = info.get((reminder.kind, reminder.item_id))
-            label = registry.get(reminder.kind).label
-            overdue = (run.day - reminder.due_date).days
-            reasons[reminder.supplier_id] = (
-                f"{label}: {item.title if item else reminder.item_id}, overdue by {overdue} days "
-                f"(due {reminder.due_date:%Y-%m-%d})."
-            )
+        with translation.override(STAFF_LANGUAGE):  # kept in the supplier's history, which staff read
+            info = describe(chosen)
+            for reminder in chosen:
+                item = info.get((reminder.kind, reminder.item_id))
+                label = registry.get(reminder.kind).label
+                overdue = (run.day - reminder.due_date).days
+                reasons[reminder.supplier_id] = (
+                    f"{label}: {item.title if item else reminder.item_id}, overdue by {overdue} days "
+                    f"(due {reminder.due_date:%Y-%m-%d})."
+                )
         yield reasons
 
 

@@ -11,12 +11,14 @@ live in ``suppliers.forms``. The modules, by what a reader looks for:
 - ``risk_model``: the risk model's versions and the assessments computed with them;
 - ``reference``: business units, commodities, country risk and the onboarding policy;
 - ``records``: contacts, agreements, external assessments and status changes as lists of their own;
+- ``contacts``: supplier contacts' portal access: invite, invite again, deactivate, reactivate (the contact
+  list of ``records`` with these steps, and the pages the supplier's contacts link to);
 - ``filters`` and ``display`` (the risk badge) serve the above.
 
 Importing the package registers every admin.
 """
 
-from . import records, reference, risk_model  # noqa: F401  (registration)
+from . import contacts, records, reference, risk_model  # noqa: F401  (registration)
 from .supplier import SupplierAdmin
 
 __all__ = ["SupplierAdmin"]

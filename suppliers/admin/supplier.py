@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -28,6 +29,7 @@ from ..models import (
     StatusTransition,
     Supplier,
 )
+from . import contacts
 from .display import risk_badge
 from .filters import BuyerFilter, CountryFilter, RiskLevelFilter
 from .workflow import TRANSITION_ACTIONS, SupplierWorkflowMixin
@@ -36,10 +38,33 @@ from .workflow import TRANSITION_ACTIONS, SupplierWorkflowMixin
 
 
 class ContactInline(admin.TabularInline):
+    """The supplier's contacts, each with where it stands in the portal (not invited, invited, joined,
+    deactivated) and, for those who may manage access, links to invite, invite again, deactivate or
+    reactivate it (``contacts``). The login is set by the invitation, never typed in here."""
+
     model = Contact
     extra = 0
-    fields = ["name", "email", "phone", "role", "is_primary", "receives_reminders", "user"]
-    raw_id_fields = ["user"]
+    fields = ["name", "email", "phone", "role", "is_primary", "receives_reminders", "portal_access"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user__portal")
+
+    def get_fields(self, request, obj=None):
+        return [*self.fields[:-1], "portal_steps" if contacts.may_manage_access(request) else "portal_access"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["portal_access", "portal_steps"]
+
+    @admin.display(description="portal access")
+    def portal_access(self, obj: Contact) -> str:
+        return contacts.access_badge(obj) if obj.pk else "—"
+
+    @admin.display(description="portal access")
+    def portal_steps(self, obj: Contact) -> str:
+        if not obj.pk:
+            return "—"
+        back = reverse("admin:suppliers_supplier_change", args=[obj.supplier_id])
+        return format_html("{}<br>{}", contacts.access_badge(obj), contacts.access_links(obj, back=back))
 
 
 class AgreementInline(admin.TabularInline):

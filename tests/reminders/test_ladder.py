@@ -34,7 +34,7 @@ def test_a_rectification_climbs_the_ladder_once_per_stage(supplier, people):
     body = sent["esg@bright.example"].body
     assert "Due soon" in body and "Rectification due" in body and finding.reference in body
     assert "S-100 Shenzhen Bright Circuits" in body
-    assert f"/admin/audits/finding/{finding.pk}/change/" in body
+    assert f"/portal/findings/{finding.pk}/" in body and "/admin/" not in body
     assert run(due - dt.timedelta(days=6)) == {}  # nothing twice
 
     sent = run(due)  # stage 1: contact and buyer

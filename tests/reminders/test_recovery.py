@@ -42,7 +42,9 @@ def test_a_run_that_died_between_the_scan_and_the_digests_is_sent_by_the_next_ru
     assert set(sent) == {"esg@bright.example", "buyer1@company.example"}
     for message in sent.values():
         assert finding.reference in message.body
-        assert "Due today / overdue" in message.body
+    # Stage 1, named as the ladder names it for staff, and by its number for the supplier.
+    assert "Due today / overdue" in sent["buyer1@company.example"].body
+    assert "[Stage 1]" in sent["esg@bright.example"].body
     dead.refresh_from_db()
     assert dead.taken_over_by is not None and dead.taken_over_by.finished_at is not None
     assert run(due + dt.timedelta(days=2)) == {}  # never twice
