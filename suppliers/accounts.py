@@ -99,7 +99,11 @@ def contact_invite(*, contact: Contact, by, language: str = "") -> Contact:
     """Invite a contact to the portal: their login (created when missing, in the supplier-contact role) is
     linked to the contact and e-mailed a single-use link to choose a password."""
     with transaction.atomic():
-        contact = Contact.objects.select_for_update().select_related("supplier", "user").get(pk=contact.pk)
+        contact = (
+            Contact.objects.select_for_update(of=("self",))
+            .select_related("supplier", "user")
+            .get(pk=contact.pk)
+        )
         if not contact.active:
             raise Conflict(f"{contact.name} is deactivated; reactivate the contact before inviting them.")
         if contact.user is not None and normalized_email(contact.user.email) != normalized_email(
