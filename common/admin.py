@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
@@ -39,6 +40,7 @@ from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -48,6 +50,7 @@ from django.utils.text import slugify
 
 from . import exports
 from .exports import Column
+from .importing import ImportFileError
 
 # --- Read-only admins ----------------------------------------------------------------------------------
 
@@ -356,3 +359,101 @@ class ExportMixin:
     @admin.action(description="Export selected to CSV")
     def export_selected_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         return self.export(request, queryset, "csv")
+
+
+# --- Imports ------------------------------------------------------------------------------------------------
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="File",
+        help_text="A CSV file or an Excel workbook (.xlsx), laid out as the template. The whole file is "
+        "imported, or nothing.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                f"{upload.name} is {filesizeformat(upload.size)}; the largest accepted upload is "
+                f"{filesizeformat(settings.UPLOAD_MAX_BYTES)}."
+            )
+        return upload
+
+
+class ImportMixin:
+    """An "Import from a file" button on the list, a page that uploads a file to ``import_function``
+    (``common.importing``: all or nothing, every error shown by row and column) and a link to download the
+    template (``import_template``). Needs ``import_permission``."""
+
+    import_title = "Import"
+    import_permission = ""
+    change_list_template = "common/admin/change_list_import.html"
+    import_function: Callable | None = None
+    import_template: Callable[[], bytes] | None = None
+    import_template_filename = "template.xlsx"
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return bool(self.import_permission) and request.user.has_perm(self.import_permission)
+
+    def _import_url_name(self, what: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{what}"
+
+    def get_urls(self):
+        return [
+            path(
+                "import/", self.admin_site.admin_view(self.import_view), name=self._import_url_name("import")
+            ),
+            path(
+                "import/template/",
+                self.admin_site.admin_view(self.import_template_view),
+                name=self._import_url_name("import_template"),
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(
+            type(self).import_template(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{self.import_template_filename}"'
+        return response
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = type(self).import_function(fileobj=upload, filename=upload.name, by=request.user)
+            except ImportFileError as error:
+                form.add_error("file", str(error))
+            else:
+                if result.ok:
+                    self.message_user(request, f"{result.filename}: {result.summary}.", messages.SUCCESS)
+                    for note in result.notes:
+                        self.message_user(request, note, messages.WARNING)
+                    return HttpResponseRedirect(reverse(f"admin:{self._import_url_name('changelist')}"))
+        return render_page(
+            self,
+            request,
+            "common/admin/import.html",
+            {
+                "title": self.import_title,
+                "form": form,
+                "result": result,
+                "template_url": reverse(f"admin:{self._import_url_name('import_template')}"),
+            },
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = extra_context or {}
+        if self.has_import_permission(request):
+            extra_context["import_url"] = reverse(f"admin:{self._import_url_name('import')}")
+            extra_context["import_label"] = self.import_title
+        return super().changelist_view(request, extra_context)

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.template.defaultfilters import filesizeformat
+
+from common.admin import ImportForm
 
 from . import lifecycle, services
 from .models import (
@@ -95,20 +95,11 @@ class RiskOverrideForm(forms.Form):
     )
 
 
-class SupplierImportForm(forms.Form):
+class SupplierImportForm(ImportForm):
     file = forms.FileField(
         label="Supplier list",
         help_text="A CSV file or an Excel workbook (.xlsx). The whole file is imported, or nothing.",
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                f"{upload.name} is {filesizeformat(upload.size)}; the largest accepted upload is "
-                f"{filesizeformat(settings.UPLOAD_MAX_BYTES)}."
-            )
-        return upload
 
 
 class RiskModelForm(forms.ModelForm):

@@ -3,7 +3,6 @@ names against the model's validators, category, tier, country, annual spend and 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from common.countries import country_code
+from common.importing import cell_text, normalize_header
 
 from .. import services
 from ..models import Supplier
@@ -50,28 +50,9 @@ _SPEND_FIELD = Supplier._meta.get_field("annual_spend")
 _SPEND_MAX_INTEGER_DIGITS = _SPEND_FIELD.max_digits - _SPEND_FIELD.decimal_places
 
 
-def cell_text(value: Any) -> str:
-    """A cell as text: numbers without a spurious '.0', dates as ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _normalize_header(value: Any) -> str:
-    return re.sub(r"[\s\-]+", "_", cell_text(value).lower())
-
-
 def header_columns(header: Sequence[Any], errors: list[RowError]) -> list[str]:
     """Column name per position ('' for a blank header cell); header problems go to ``errors``."""
-    columns = [_normalize_header(value) for value in header]
+    columns = [normalize_header(value) for value in header]
     named = [column for column in columns if column]
     if not any(column in COLUMNS for column in named):
         errors.append(
