@@ -9,7 +9,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, When
+from django.db.models.functions import Coalesce, Least, TruncDate
 
 from suppliers import seams
 
@@ -24,13 +25,56 @@ def open_reported_findings() -> QuerySet[Finding]:
     return Finding.objects.actionable().open().filter(audit__status__in=REPORTED)
 
 
-def audit_facts_for_suppliers(supplier_ids: Sequence[int]) -> dict[int, seams.AuditFacts]:
+def report_date(prefix: str = "") -> Case:
+    """The day an audit's report was handed in (``prefix``: the path to the audit, e.g. ``"audit__"``):
+    the earlier of its submission and its acceptance day (a report accepted with a backdated day was
+    handed in by then), else the audit's end, for records that carry neither."""
+    submitted = TruncDate(f"{prefix}submitted_at")
+    accepted = F(f"{prefix}accepted_on")
+    return Case(
+        When(
+            **{f"{prefix}accepted_on__isnull": False, f"{prefix}submitted_at__isnull": False},
+            then=Least(accepted, submitted),
+        ),
+        When(**{f"{prefix}accepted_on__isnull": False}, then=accepted),
+        When(**{f"{prefix}submitted_at__isnull": False}, then=submitted),
+        default=F(f"{prefix}actual_end"),
+        output_field=DateField(),
+    )
+
+
+def completion_date() -> Coalesce:
+    """The day a completed audit's report was accepted (its end, for records that carry no acceptance)."""
+    return Coalesce("accepted_on", TruncDate("accepted_at"), "actual_end", output_field=DateField())
+
+
+def open_reported_findings_on(on: dt.date) -> QuerySet[Finding]:
+    """Findings that counted against their supplier at the end of ``on``: reported by then (``report_date``;
+    a finding without any date of its audit counts from its own creation) and not closed by then."""
+    reported_on = Coalesce(report_date("audit__"), TruncDate("created_at"), output_field=DateField())
+    return (
+        Finding.objects.actionable()
+        .filter(audit__status__in=REPORTED)
+        .alias(reported_on=reported_on)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=on), reported_on__lte=on)
+    )
+
+
+def audit_facts_for_suppliers(
+    supplier_ids: Sequence[int], *, on: dt.date | None = None
+) -> dict[int, seams.AuditFacts]:
     """The supplier seam's provider: latest band, open findings by severity, open red lines, onboarding
-    audit completed."""
+    audit completed; now, or as they were at the end of the day ``on`` (audits completed by then, findings
+    reported by then and not closed by then)."""
+    completed_audits = Audit.objects.completed()
+    findings = open_reported_findings()
+    if on is not None:
+        completed_audits = completed_audits.alias(completed_on=completion_date()).filter(completed_on__lte=on)
+        findings = open_reported_findings_on(on)
+
     latest: dict[int, tuple[str, dt.date]] = {}
     completed = (
-        Audit.objects.completed()
-        .filter(supplier_id__in=supplier_ids)
+        completed_audits.filter(supplier_id__in=supplier_ids)
         .exclude(performance_band="")
         .order_by("supplier_id", "-actual_end", "-pk")
         .values_list("supplier_id", "performance_band", "actual_end", "type")
@@ -43,17 +87,16 @@ def audit_facts_for_suppliers(supplier_ids: Sequence[int]) -> dict[int, seams.Au
 
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for row in (
-        open_reported_findings()
-        .filter(audit__supplier_id__in=supplier_ids)
+        findings.filter(audit__supplier_id__in=supplier_ids)
         .values("audit__supplier_id", "severity")
         .annotate(n=Count("pk"))
+        .order_by()
     ):
         counts[row["audit__supplier_id"]][row["severity"]] = row["n"]
 
     red_lines: dict[int, list[seams.RedLineIssue]] = defaultdict(list)
     for supplier_id, audit_ref, number, code, title, red_line in (
-        open_reported_findings()
-        .red_line()
+        findings.red_line()
         .filter(audit__supplier_id__in=supplier_ids)
         .order_by("audit__supplier_id", "audit__reference", "number")
         .values_list(
@@ -73,10 +116,10 @@ def audit_facts_for_suppliers(supplier_ids: Sequence[int]) -> dict[int, seams.Au
 
     facts = {}
     for supplier_id in set(latest) | set(counts) | set(red_lines) | onboarded:
-        band, on = latest.get(supplier_id, (None, None))
+        band, audit_on = latest.get(supplier_id, (None, None))
         facts[supplier_id] = seams.AuditFacts(
             latest_band=band,
-            latest_audit_on=on,
+            latest_audit_on=audit_on,
             open_findings=counts.get(supplier_id, {}),
             red_lines=tuple(red_lines.get(supplier_id, ())),
             onboarding_audit_completed=supplier_id in onboarded,

@@ -77,8 +77,9 @@ class TransitionRefused(Conflict):
     """The requested step is not allowed (HTTP 409); ``unmet`` lists the gate's unmet conditions, if any, and
     the API answers them with the message (``{"detail", "unmet"}``)."""
 
-    def __init__(self, message: str, *, unmet: list[str] | None = None):
+    def __init__(self, message: str, *, unmet: list[str] | None = None, about: str = "to"):
         self.unmet = unmet or []
+        self.about = about  # the input at fault: "to" (the step itself), "reason" or "red_line"
         super().__init__(message, extra={"unmet": self.unmet})
 
     def __str__(self) -> str:
@@ -165,10 +166,11 @@ def _agreement_conditions(*, supplier: Supplier, on: dt.date, policy: Onboarding
 
 
 def admission_check(*, supplier: Supplier, on: dt.date | None = None) -> AdmissionCheck:
-    """May this supplier be admitted? Every condition, met or not, described in words."""
+    """May this supplier be admitted? Every condition, met or not, described in words, on the facts as they
+    were on ``on`` (default today): its assessments, agreements and audit record at that date."""
+    facts = seams.audit_facts([supplier.pk], on=on)[supplier.pk]
     on = on or timezone.localdate()
     policy = OnboardingPolicy.current()
-    facts = seams.audit_facts([supplier.pk])[supplier.pk]
     conditions = [_evidence_condition(supplier=supplier, on=on, policy=policy, facts=facts)]
     if facts.red_lines:
         conditions.extend(
@@ -194,12 +196,23 @@ def allowed_transitions(*, supplier: Supplier) -> list[str]:
 
 @transaction.atomic
 def supplier_transition(
-    *, supplier: Supplier, to: str, by, reason: str = "", at: dt.datetime | None = None
+    *,
+    supplier: Supplier,
+    to: str,
+    by,
+    reason: str = "",
+    at: dt.datetime | None = None,
+    red_line: bool = False,
+    history_reason: str = "",
 ) -> StatusTransition:
-    """Move a supplier to ``to``, or raise ``TransitionRefused`` saying why not.
+    """Move a supplier to ``to``, or raise ``TransitionRefused`` saying why not (its ``about`` names the
+    input at fault: ``to``, ``reason`` or ``red_line``).
 
     The step is stored with who, when, why and the gate's verdict; the supplier row is locked so that two
-    people deciding at once cannot both act on a stale status.
+    people deciding at once cannot both act on a stale status. A backdated step (``at`` in the past) is
+    judged on the facts as they were at its date. ``red_line``: the step is taken for a red-line issue (a
+    rejection, suspension or exit), recorded as such even when no red-line finding of an audit on file was
+    open at its date. ``history_reason``: what the supplier's history says (default: the reason).
     """
     try:
         to = Status(to)
@@ -214,10 +227,16 @@ def supplier_transition(
             f"A supplier in status '{Status(locked.status).label}' cannot move to '{to.label}'."
         )
     if to in REASON_REQUIRED and not reason:
-        raise TransitionRefused(f"Moving a supplier to '{to.label}' needs a reason.")
+        raise TransitionRefused(f"Moving a supplier to '{to.label}' needs a reason.", about="reason")
+    if red_line and to not in REASON_REQUIRED:
+        raise TransitionRefused(
+            f"Moving a supplier to '{to.label}' is not a step taken for a red-line issue.", about="red_line"
+        )
 
+    # Judged on the facts of the step's day; a step taken now (or not dated) on the facts as they are now.
+    on = timezone.localdate(at) if at is not None else None
     at = at or timezone.now()
-    check = admission_check(supplier=locked, on=timezone.localdate(at))
+    check = admission_check(supplier=locked, on=on)
     if to in GATED and not check.admissible:
         raise TransitionRefused(f"{locked.code} cannot be admitted:", unmet=check.unmet)
 
@@ -229,12 +248,12 @@ def supplier_transition(
         at=at,
         reason=reason,
         unmet_conditions=check.unmet,
-        red_line=check.red_line,
+        red_line=check.red_line or red_line,
     )
     locked.status = to
     locked.status_changed_at = at
     locked._history_user = by
-    locked._change_reason = reason or f"Status changed to {to.label}"
+    locked._change_reason = history_reason or reason or f"Status changed to {to.label}"
     locked.save(update_fields=["status", "status_changed_at", "updated_at"])
     supplier.status, supplier.status_changed_at = locked.status, locked.status_changed_at
     return step

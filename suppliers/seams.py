@@ -10,6 +10,10 @@ whether an onboarding audit was completed). The app that knows registers a provi
 
 A provider takes a list of supplier ids and returns facts for (some of) them, in a bounded number of
 queries whatever the list's length. Suppliers it leaves out have no audit history (``NO_AUDIT_FACTS``).
+
+A provider also answers for a past day, ``provider(ids, on=day)``: the facts as they were at the end of that
+day (what had been reported and completed by then, what was not closed yet), so that a backdated lifecycle
+step is judged on the audit record of its date. It is called with ``on`` only for a day before today.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,8 @@ class AuditFacts:
 
 NO_AUDIT_FACTS = AuditFacts()
 
-AuditFactsProvider = Callable[[Sequence[int]], Mapping[int, AuditFacts]]
+# provider(ids) -> the facts now; provider(ids, on=day) -> the facts at the end of a past day.
+AuditFactsProvider = Callable[..., Mapping[int, AuditFacts]]
 
 _audit_facts_provider: AuditFactsProvider | None = None
 
@@ -51,7 +58,16 @@ def register_audit_facts(provider: AuditFactsProvider) -> None:
     _audit_facts_provider = provider
 
 
-def audit_facts(supplier_ids: Sequence[int]) -> dict[int, AuditFacts]:
-    """Audit facts for every id asked for; ``NO_AUDIT_FACTS`` where nothing is known."""
-    known = dict(_audit_facts_provider(supplier_ids)) if _audit_facts_provider and supplier_ids else {}
+def audit_facts(supplier_ids: Sequence[int], *, on: dt.date | None = None) -> dict[int, AuditFacts]:
+    """Audit facts for every id asked for; ``NO_AUDIT_FACTS`` where nothing is known.
+
+    ``on``: the facts as they were at the end of that day. Today, a later day or None: the facts as they
+    are now (nothing is known about the future)."""
+    if on is not None and on >= timezone.localdate():
+        on = None
+    known: dict[int, AuditFacts] = {}
+    if _audit_facts_provider and supplier_ids:
+        known = dict(
+            _audit_facts_provider(supplier_ids) if on is None else _audit_facts_provider(supplier_ids, on=on)
+        )
     return {supplier_id: known.get(supplier_id, NO_AUDIT_FACTS) for supplier_id in supplier_ids}
