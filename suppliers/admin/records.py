@@ -7,8 +7,12 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from common.admin import ReadOnlyAdmin, bullet_list
+from common.admin import ImportMixin, ReadOnlyAdmin, bullet_list
 
+from ..importing.agreements import agreements_template, import_agreements
+from ..importing.assessments import assessments_template, import_assessments
+from ..importing.lifecycle import import_lifecycle
+from ..importing.lifecycle import template as lifecycle_template
 from ..models import Agreement, AgreementText, Contact, ExternalAssessment, StatusTransition
 
 
@@ -28,7 +32,13 @@ SIGNED_ONLINE = ["text", "signatory_title", "signed_at", "signed_ip", "signed_us
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(ImportMixin, SimpleHistoryAdmin):
+    import_title = "Import agreements"
+    import_permission = "suppliers.add_agreement"
+    import_function = staticmethod(import_agreements)
+    import_template = staticmethod(agreements_template)
+    import_template_filename = "agreements-template.xlsx"
+
     list_display = ["supplier", "kind", "signed_on", "signed_by", "expires_on", "text", "signed_at"]
     list_select_related = ["supplier", "text"]
     list_filter = ["kind", ("signed_at", admin.EmptyFieldListFilter)]
@@ -75,8 +85,14 @@ class AgreementTextAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ExternalAssessment)
-class ExternalAssessmentAdmin(admin.ModelAdmin):
-    list_display = ["supplier", "kind", "score", "scale_max", "assessed_on", "valid_until"]
+class ExternalAssessmentAdmin(ImportMixin, SimpleHistoryAdmin):
+    import_title = "Import external assessments"
+    import_permission = "suppliers.add_externalassessment"
+    import_function = staticmethod(import_assessments)
+    import_template = staticmethod(assessments_template)
+    import_template_filename = "assessments-template.xlsx"
+
+    list_display = ["supplier", "kind", "score", "scale_max", "rating", "assessed_on", "valid_until"]
     list_select_related = ["supplier"]
     list_filter = ["kind"]
     search_fields = ["=supplier__code", "reference"]
@@ -85,7 +101,12 @@ class ExternalAssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusTransition)
-class StatusTransitionAdmin(ReadOnlyAdmin):
+class StatusTransitionAdmin(ImportMixin, ReadOnlyAdmin):
+    import_title = "Import lifecycle history"
+    import_permission = "suppliers.approve_supplier"
+    import_function = staticmethod(import_lifecycle)
+    import_template = staticmethod(lifecycle_template)
+    import_template_filename = "lifecycle-template.xlsx"
     list_display = ["supplier", "from_status", "to_status", "by", "at", "reason"]
     list_select_related = ["supplier", "by"]
     list_filter = ["to_status", "from_status"]

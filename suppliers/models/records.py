@@ -225,6 +225,12 @@ class ExternalAssessment(models.Model):
     )
     assessed_on = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
+    rating = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text='The band or medal the scheme gives, e.g. "gold" (EcoVadis: platinum, gold, silver, '
+        'bronze) or the VAP band ("high performer").',
+    )
     reference = models.CharField(max_length=100, blank=True)
     file = files.PrivateFileField(
         upload_to=assessment_upload_to,
@@ -233,6 +239,7 @@ class ExternalAssessment(models.Model):
         through="supplier",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["supplier", "-assessed_on"]
