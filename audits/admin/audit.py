@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from common.admin import RED, ReadOnlyInline, badge
+from common.admin import RED, ImportMixin, ReadOnlyInline, badge
 from common.queries import count_per_row
 
 from .. import deadlines, services
+from ..importing import import_audits, import_template
 from ..models import Audit, Finding
 from .display import band_badge, cap_status_display, rectification_badge
 from .filters import (
@@ -96,8 +97,14 @@ RECORD_FIELDS = [
 
 
 @admin.register(Audit)
-class AuditAdmin(AuditWorkflowMixin, SimpleHistoryAdmin):
+class AuditAdmin(ImportMixin, AuditWorkflowMixin, SimpleHistoryAdmin):
     form = AuditForm
+    import_title = "Import audits"
+    import_permission = "audits.add_audit"
+    import_function = staticmethod(import_audits)
+    import_template = staticmethod(import_template)
+    import_template_filename = "audits-template.xlsx"
+    change_list_template = "admin/audits/audit/change_list.html"  # the plan link and the import button
     list_display = [
         "reference",
         "supplier_display",
