@@ -45,11 +45,13 @@ from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html, format_html_join, urlize
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
-from . import exports
+from . import exports, importing
 from .exports import Column
+from .files import UploadRejected
 from .importing import ImportFileError
 
 # --- Read-only admins ----------------------------------------------------------------------------------
@@ -384,7 +386,13 @@ class ImportForm(forms.Form):
 class ImportMixin:
     """An "Import from a file" button on the list, a page that uploads a file to ``import_function``
     (``common.importing``: all or nothing, every error shown by row and column) and a link to download the
-    template (``import_template``). Needs ``import_permission``."""
+    template (``import_template``). Needs ``import_permission``.
+
+    A file of more than ``settings.IMPORT_ASYNC_ROWS`` rows (default 5,000) of an importer registered by name
+    (``common.importing.register_importer``) is queued as an ``ImportJob`` instead; the user is taken to the
+    job's page, which reloads itself every two seconds with the progress, then shows the result and errors.
+    A successful import's notes (e.g. the frozen years it changed: ``common.importing.after_import``) are
+    shown as warnings, their links clickable."""
 
     import_title = "Import"
     import_permission = ""
@@ -409,6 +417,11 @@ class ImportMixin:
                 self.admin_site.admin_view(self.import_template_view),
                 name=self._import_url_name("import_template"),
             ),
+            path(
+                "import/jobs/<int:job_id>/",
+                self.admin_site.admin_view(self.import_job_view),
+                name=self._import_url_name("import_job"),
+            ),
             *super().get_urls(),
         ]
 
@@ -422,6 +435,22 @@ class ImportMixin:
         response["Content-Disposition"] = f'attachment; filename="{self.import_template_filename}"'
         return response
 
+    def _importer_name(self) -> str | None:
+        return importing.importer_name(type(self).import_function)
+
+    def _queue_if_large(self, request: HttpRequest, upload) -> HttpResponse | None:
+        """Queue a large file as a background job and go to its page; None for a file imported now."""
+        name = self._importer_name()
+        if name is None:
+            return None
+        rows = importing.count_rows(upload, filename=upload.name)
+        if rows is None or rows <= settings.IMPORT_ASYNC_ROWS:
+            return None
+        job = importing.import_job_queue(
+            importer_name=name, fileobj=upload, filename=upload.name, by=request.user, rows_total=rows
+        )
+        return HttpResponseRedirect(reverse(f"admin:{self._import_url_name('import_job')}", args=[job.pk]))
+
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_import_permission(request):
             raise PermissionDenied
@@ -430,14 +459,20 @@ class ImportMixin:
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                queued = self._queue_if_large(request, upload)
+                if queued is not None:
+                    return queued
                 result = type(self).import_function(fileobj=upload, filename=upload.name, by=request.user)
             except ImportFileError as error:
                 form.add_error("file", str(error))
+            except UploadRejected as refused:
+                form.add_error("file", refused.message)
             else:
                 if result.ok:
+                    importing.after_import(result)
                     self.message_user(request, f"{result.filename}: {result.summary}.", messages.SUCCESS)
                     for note in result.notes:
-                        self.message_user(request, note, messages.WARNING)
+                        self.message_user(request, linked_note(note), messages.WARNING)
                     return HttpResponseRedirect(reverse(f"admin:{self._import_url_name('changelist')}"))
         return render_page(
             self,
@@ -451,9 +486,36 @@ class ImportMixin:
             },
         )
 
+    def import_job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        """A background import: its progress while it runs (the page reloads itself), then its result."""
+        from .models import ImportJob
+
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        job = ImportJob.objects.filter(pk=job_id, importer=self._importer_name()).first()
+        if job is None:
+            raise Http404("No such import.")
+        return render_page(
+            self,
+            request,
+            "common/admin/import_job.html",
+            {
+                "title": f"{self.import_title}: {job.filename}",
+                "job": job,
+                "notes": [linked_note(note) for note in job.notes],
+                "import_url": reverse(f"admin:{self._import_url_name('import')}"),
+                "changelist_url": reverse(f"admin:{self._import_url_name('changelist')}"),
+            },
+        )
+
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = extra_context or {}
         if self.has_import_permission(request):
             extra_context["import_url"] = reverse(f"admin:{self._import_url_name('import')}")
             extra_context["import_label"] = self.import_title
         return super().changelist_view(request, extra_context)
+
+
+def linked_note(note: str) -> str:
+    """A note of an import with its web addresses as links (the rest escaped)."""
+    return mark_safe(urlize(note, autoescape=True))  # urlize escapes all but the links

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from . import importing
 from .idempotency import purge_idempotency_keys
 
 
@@ -9,3 +10,9 @@ from .idempotency import purge_idempotency_keys
 def purge_old_idempotency_keys() -> int:
     """Daily: forget the replayable answers of POSTs older than a day."""
     return purge_idempotency_keys()
+
+
+@shared_task(name="common.tasks.run_import_job")
+def run_import_job(job_id: int) -> bool:
+    """Import a queued file (``common.models.ImportJob``); a second delivery of the same job does nothing."""
+    return importing.import_job_run(job_id)

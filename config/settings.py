@@ -223,6 +223,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 # Most rows a supplier or smelter list may have (CSV records, or the last row of the sheet read).
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+# An import uploaded in the admin with more rows than this runs as a Celery task, with its progress shown.
+IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=5_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 

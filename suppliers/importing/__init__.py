@@ -20,6 +20,7 @@ holds the result, its row errors and the error for a file that cannot be read at
 
 from __future__ import annotations
 
+from common.importing import Progress
 from common.workbooks import WorkbookRejected, read_table
 
 from .register import Plan
@@ -40,12 +41,14 @@ __all__ = [
 
 def import_suppliers(*, fileobj, filename: str, by=None) -> ImportResult:
     """Check every row of the file; when none has an error, create and update the suppliers in one
-    transaction and schedule their risk reassessment. Raises ``ImportFileError`` for an unreadable file
-    (including one over the size or row limits of ``common.workbooks.read_table``)."""
+    transaction and schedule their risk reassessment. The result's ``years`` holds the current year when
+    anything was written (master data carries no other date). Raises ``ImportFileError`` for an unreadable
+    file (including one over the size or row limits of ``common.workbooks.read_table``)."""
     errors: list[RowError] = []
     rows: list[Row] = []
     columns: list[str] | None = None
     table = None
+    progress = Progress()  # the background job's, if any (``common.importing.reporting_progress``)
     try:
         table = read_table(fileobj, filename=filename, sheets=(SHEET_NAME,))
         for number, cells in table.rows:
@@ -56,10 +59,12 @@ def import_suppliers(*, fileobj, filename: str, by=None) -> ImportResult:
                     return ImportResult(filename=filename, created=0, updated=0, errors=errors)
                 if number == 1:
                     continue
+            progress.step()
             if (row := parse_row(number, cells, columns, errors)) is not None:
                 rows.append(row)
     except WorkbookRejected as exc:
         raise ImportFileError(exc.reason, filename=filename, sheet=exc.sheet) from exc
+    progress.finish()
     if columns is None:
         raise ImportFileError("the sheet is empty", filename=filename, sheet=table.sheet or None)
     present = {column for column in columns if column}

@@ -70,13 +70,16 @@ def write(plan: Plan, *, filename: str, by) -> ImportResult:
 
         services.reassess_after_commit(supplier.pk for supplier in created + really_updated)
 
-    return ImportResult(
+    result = ImportResult(
         filename=filename,
         created=len(created),
         updated=len(really_updated),
         errors=[],
         unchanged=len(updated) - len(really_updated),
     )
+    if created or really_updated:
+        result.add_years(now)  # master data is dated by when it is written
+    return result
 
 
 def _apply(plan: Plan, supplier: Supplier, row: Row, *, columns: set[str]) -> bool:
