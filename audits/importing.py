@@ -34,11 +34,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from common import bulk
 from common.history import fit_change_reason
 from common.importing import Column, ImportResult, RowError, Rows, read_rows, template_workbook
 from suppliers.models import Supplier
@@ -62,7 +62,7 @@ from .services.findings import finding_problems
 AUDITS_SHEET = "Audits"
 FINDINGS_SHEET = "Findings"
 LOOKUP_CHUNK = 1000  # keys per lookup query
-WRITE_BATCH = 500  # rows per bulk statement
+INSERT_BATCH = 10_000  # rows per set-based statement
 
 Status = Audit.Status
 CapStatus = CorrectiveActionPlan.Status
@@ -70,6 +70,11 @@ Method = ClosureVerification.Method
 COMPLETED = (Status.ACCEPTED, Status.CLOSED)
 # Statuses whose audit may have findings: the agency records them once the audit is in progress.
 WITH_FINDINGS = (Status.IN_PROGRESS, Status.REPORT_SUBMITTED, Status.ACCEPTED, Status.CLOSED)
+# The choices, read once (an enum's ``values`` is built anew on each use, for every row).
+TYPES = tuple(Audit.Type.values)
+PROTOCOLS = tuple(Audit.Protocol.values)
+STATUSES = tuple(Status.values)
+METHODS = tuple(Method.values)
 
 
 def _choices(values: Iterable[str]) -> str:
@@ -325,12 +330,12 @@ def _audit_row(number: int, values: dict[str, str], fail) -> AuditRow:
         fail("agency", "required: the agency's code or name")
     row.type = _choice(values.get("type", "")) or ""
     if not row.type:
-        fail("type", "required: " + _choices(Audit.Type.values))
-    elif row.type not in Audit.Type.values:
-        fail("type", f"{values['type']!r} is not one of {_choices(Audit.Type.values)}")
+        fail("type", "required: " + _choices(TYPES))
+    elif row.type not in TYPES:
+        fail("type", f"{values['type']!r} is not one of {_choices(TYPES)}")
     row.protocol = _choice(values.get("protocol", ""))
-    if row.protocol and row.protocol not in Audit.Protocol.values:
-        fail("protocol", f"{values['protocol']!r} is not one of {_choices(Audit.Protocol.values)}")
+    if row.protocol and row.protocol not in PROTOCOLS:
+        fail("protocol", f"{values['protocol']!r} is not one of {_choices(PROTOCOLS)}")
     row.site = values.get("site", "")
     if len(row.site) > _SITE_MAX:
         fail("site", f"too long: at most {_SITE_MAX} characters")
@@ -360,9 +365,9 @@ def _audit_row(number: int, values: dict[str, str], fail) -> AuditRow:
                 row.score = row.score.quantize(Decimal("0.1"))
     row.status = _choice(values.get("status", ""))
     if not row.status:
-        fail("status", "required: " + _choices(Status.values))
-    elif row.status not in Status.values:
-        fail("status", f"{values['status']!r} is not one of {_choices(Status.values)}")
+        fail("status", "required: " + _choices(STATUSES))
+    elif row.status not in STATUSES:
+        fail("status", f"{values['status']!r} is not one of {_choices(STATUSES)}")
     else:
         _check_status_facts(row, values, fail)
     return row
@@ -420,7 +425,7 @@ def _finding_row(number: int, values: dict[str, str], fail, *, numbered: bool) -
     row.method = Method.FOLLOW_UP_AUDIT if row.follow_up_audit or said == Method.FOLLOW_UP_AUDIT else ""
     if not row.method and row.closed_on:
         row.method = Method.DESK_REVIEW
-    if said in Method.values:
+    if said in METHODS:
         row.verified_by = ""  # a method, not a person
     if said == Method.FOLLOW_UP_AUDIT and not row.follow_up_audit:
         fail("follow_up_audit", "name the follow-up audit that verified the closure")
@@ -579,7 +584,7 @@ def _check_findings(plan: Plan, errors: _Errors) -> None:
         if view is None:
             fail("audit_reference", f"no audit {row.audit_reference!r} on the Audits sheet or stored")
             continue
-        if row.audit_reference in failed_audits or view.status not in Status.values:
+        if row.audit_reference in failed_audits or view.status not in STATUSES:
             continue
         _check_finding_against_audit(plan, row, view, fail, supplier_of_stored)
 
@@ -660,6 +665,23 @@ def _same_supplier(plan: Plan, one: _AuditView, other: _AuditView) -> bool | Non
 # --- Writing -----------------------------------------------------------------------------------------------
 
 
+class _Midnights:
+    """Midnight of a day in the current time zone (imported steps happened on a day, not at a time), each day
+    made once per import."""
+
+    def __init__(self) -> None:
+        self.zone = timezone.get_current_timezone()
+        self.days: dict[dt.date, dt.datetime] = {}
+
+    def __call__(self, day: dt.date | None) -> dt.datetime | None:
+        if day is None:
+            return None
+        at = self.days.get(day)
+        if at is None:
+            at = self.days[day] = timezone.make_aware(dt.datetime.combine(day, dt.time.min), self.zone)
+        return at
+
+
 def _at(day: dt.date | None) -> dt.datetime | None:
     """Midnight of ``day`` in the project's time zone: imported steps happened on a day, not at a time."""
     return None if day is None else timezone.make_aware(dt.datetime.combine(day, dt.time.min))
@@ -681,17 +703,122 @@ class _Counts:
     unchanged: int = 0
 
 
-def _save(model, new: list, changed: list, fields: list[str], history: dict) -> None:
-    for batch in _chunks(new, WRITE_BATCH):
-        bulk_create_with_history(list(batch), model, batch_size=WRITE_BATCH, **history)
-    for batch in _chunks(changed, WRITE_BATCH):
-        bulk_update_with_history(list(batch), model, fields, batch_size=WRITE_BATCH, **history)
+def _converter(field) -> Any:
+    """A function giving a value of ``field`` as ``common.bulk`` takes it: text for dates, times and decimals
+    on PostgreSQL (they travel in JSON), the backend's own conversion elsewhere."""
+    if connection.vendor != "postgresql":
+        return lambda value: field.get_db_prep_save(value, connection)
+    if isinstance(field, models.DecimalField):
+        return lambda value: None if value is None else str(value)
+    if isinstance(field, models.DateField):  # DateTimeField is a DateField
+        texts: dict[Any, str] = {}  # imported dates repeat: each written out once
+
+        def text(value):
+            if value is None:
+                return None
+            found = texts.get(value)
+            if found is None:
+                found = texts[value] = value.isoformat()
+            return found
+
+        return text
+    return lambda value: value
+
+
+@dataclass
+class _Writer:
+    """Set-based writes of one import: rows inserted and updated in a few statements (``common.bulk``), and
+    one history record per row with the row's own reason ("Imported from FILE Findings row N"), copied from
+    the written row in the database."""
+
+    now: dt.datetime
+    by: Any
+
+    def insert(
+        self, model, rows: list[dict[str, Any]], *, key: Sequence[str], reasons: list[str] | None = None
+    ) -> dict[tuple, int]:
+        """Insert ``rows`` (attribute name -> value, the same names in each); returns the new primary keys
+        by the ``key`` attributes' values. ``reasons``: one a row, for its history record."""
+        if not rows:
+            return {}
+        meta = model._meta
+        names = list(rows[0])
+        converters = [_converter(meta.get_field(name)) for name in names]
+        given = {
+            f.name: self.now
+            for f in meta.concrete_fields
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        }
+        returning = (meta.pk, *(meta.get_field(name) for name in key))
+        pks: dict[tuple, int] = {}
+        for chunk in _chunks(rows, INSERT_BATCH):
+            values = [
+                tuple(convert(row[name]) for convert, name in zip(converters, names, strict=True))
+                for row in chunk
+            ]
+            stored = bulk.insert_rows(model, names, values, given=given, returning=returning)
+            pks.update((tuple(rest), pk) for pk, *rest in stored)
+        if reasons is not None:
+            self.history(
+                model,
+                [
+                    (pks[tuple(row[name] for name in key)], reason)
+                    for row, reason in zip(rows, reasons, strict=True)
+                ],
+                history_type="+",
+            )
+        return pks
+
+    def update(self, model, changed: list[tuple[Any, str | None]], names: Sequence[str]) -> None:
+        """Store the ``names`` attributes of the ``(object, reason)`` pairs (and ``updated_at``, if the model
+        has it); a history record for each object with a reason."""
+        if not changed:
+            return
+        meta = model._meta
+        names = list(names)
+        if any(f.name == "updated_at" for f in meta.concrete_fields):
+            names.append("updated_at")
+            for obj, _ in changed:
+                obj.updated_at = self.now
+        converters = [_converter(meta.get_field(name)) for name in names]
+        for chunk in _chunks(changed, INSERT_BATCH):
+            rows = [
+                (
+                    obj.pk,
+                    *(convert(getattr(obj, name)) for convert, name in zip(converters, names, strict=True)),
+                )
+                for obj, _ in chunk
+            ]
+            bulk.update_rows(model, names, rows)
+        self.history(model, [(obj.pk, reason) for obj, reason in changed if reason is not None])
+
+    def history(self, model, reasons: list[tuple[int, str]], *, history_type: str = "~") -> None:
+        for chunk in _chunks(reasons, INSERT_BATCH):
+            bulk.history_copy_each(model, chunk, history_type=history_type, at=self.now, by=self.by)
+
+
+AUDIT_FIELDS = [
+    "supplier_id", "agency_id", "type", "protocol", "site", "planned_start", "planned_end", "actual_start",
+    "actual_end", "score", "status", "performance_band", "accepted_on", "accepted_at", "closed_at",
+    "cancelled_reason",
+]  # fmt: skip
+FINDING_FIELDS = [
+    "provision_id", "severity", "red_line", "description", "cap_due", "rectification_due",
+    "original_rectification_due", "closed_on", "closed_at",
+]  # fmt: skip
+CAP_FIELDS = ["status", "submitted_at", "first_submitted_at", "reviewed_at"]
+CHECK_FIELDS = ["method", "follow_up_audit_id", "verified_by_id", "verified_at", "note"]
+
+
+def _reason(name: str, sheet: str, row: int) -> str:
+    return fit_change_reason(f"Imported from {name} {sheet} row {row}")
 
 
 def _write(plan: Plan, *, filename: str, by) -> ImportResult:
     now = timezone.now()
     name = os.path.basename(filename) or filename
-    history = {"default_user": by, "default_change_reason": fit_change_reason(f"Imported from {name}")}
+    writer = _Writer(now=now, by=by)
+    at = _Midnights()
     counts = _Counts()
     policy = plan.policy
     closed_on_per_audit: dict[str, list[dt.date]] = defaultdict(list)
@@ -701,19 +828,16 @@ def _write(plan: Plan, *, filename: str, by) -> ImportResult:
 
     with transaction.atomic():
         # Audits.
-        new_audits, changed_audits, touched = [], [], set()
-        audit_fields = [
-            "supplier_id", "agency_id", "type", "protocol", "site", "planned_start", "planned_end",
-            "actual_start", "actual_end", "score", "status", "performance_band", "accepted_on",
-            "accepted_at", "closed_at", "cancelled_reason",
-        ]  # fmt: skip
+        new_audits: list[tuple[Audit, dict[str, Any], str]] = []
+        changed_audits: list[tuple[Audit, str]] = []
+        touched: set[int] = set()
         for reference, row in plan.audits.items():
             stored = plan.stored.get(reference)
             supplier_pk, supplier_name = plan.suppliers[row.supplier_code]
             completed = row.status in COMPLETED
             closed_at = None
             if row.status == Status.CLOSED:
-                closed_at = _at(max([row.accepted_on, *closed_on_per_audit.get(reference, [])]))
+                closed_at = at(max([row.accepted_on, *closed_on_per_audit.get(reference, [])]))
             values = {
                 "supplier_id": supplier_pk,
                 "agency_id": plan.agencies[row.agency.lower()],
@@ -728,7 +852,7 @@ def _write(plan: Plan, *, filename: str, by) -> ImportResult:
                 "status": row.status,
                 "performance_band": policy.band_for(row.score) if completed else "",
                 "accepted_on": row.accepted_on if completed else None,
-                "accepted_at": _at(row.accepted_on) if completed else None,
+                "accepted_at": at(row.accepted_on) if completed else None,
                 "closed_at": closed_at,
                 "cancelled_reason": (
                     (stored.cancelled_reason if stored else "") or "Imported as cancelled"
@@ -736,26 +860,32 @@ def _write(plan: Plan, *, filename: str, by) -> ImportResult:
                     else ""
                 ),
             }
-            audit = stored or Audit(reference=reference)
-            if _apply(audit, values) or stored is None:
-                audit._change_reason = fit_change_reason(f"Imported from {name} {AUDITS_SHEET} row {row.row}")
-                audit.updated_at = now
-                (changed_audits if stored is not None else new_audits).append(audit)
+            reason = _reason(name, AUDITS_SHEET, row.row)
+            if stored is None:
+                new_audits.append((Audit(reference=reference, **values), values, reason))
+                touched.add(supplier_pk)
+            elif _apply(stored, values):
+                changed_audits.append((stored, reason))
                 touched.add(supplier_pk)
             else:
                 counts.unchanged += 1
             if stored is not None and stored.supplier_id != supplier_pk:
                 touched.add(stored.supplier_id)
-        _save(Audit, new_audits, changed_audits, [*audit_fields, "updated_at"], history)
+        pks = writer.insert(
+            Audit,
+            [{"reference": audit.reference, **values} for audit, values, _ in new_audits],
+            key=("reference",),
+            reasons=[reason for _, _, reason in new_audits],
+        )
+        writer.update(Audit, changed_audits, AUDIT_FIELDS)
         counts.created += len(new_audits)
         counts.updated += len(changed_audits)
         audit_of = dict(plan.stored)
-        audit_of.update((a.reference, a) for a in new_audits)
-        if any(a.pk is None for a in new_audits):  # a database that returns no ids from bulk inserts
-            for chunk in _chunks([a.reference for a in new_audits]):
-                audit_of.update((a.reference, a) for a in Audit.objects.filter(reference__in=chunk))
+        for audit, _, _ in new_audits:
+            audit.pk = audit.id = pks[(audit.reference,)]
+            audit_of[audit.reference] = audit
 
-        _write_findings(plan, audit_of, now=now, name=name, history=history, counts=counts, touched=touched)
+        _write_findings(plan, audit_of, writer=writer, at=at, name=name, counts=counts, touched=touched)
         reassess_after_commit(sorted(touched))
 
     return ImportResult(
@@ -767,7 +897,9 @@ def _write(plan: Plan, *, filename: str, by) -> ImportResult:
     )
 
 
-def _write_findings(plan: Plan, audit_of: dict[str, Audit], *, now, name, history, counts, touched) -> None:
+def _write_findings(
+    plan: Plan, audit_of: dict[str, Audit], *, writer: _Writer, at: _Midnights, name, counts, touched
+) -> None:
     policy = plan.policy
     audit_ids = sorted({audit_of[row.audit_reference].pk for row in plan.findings})
     stored: dict[tuple[int, int], Finding] = {}
@@ -782,11 +914,10 @@ def _write_findings(plan: Plan, audit_of: dict[str, Audit], *, now, name, histor
             (v.finding_id, v) for v in ClosureVerification.objects.filter(finding__audit_id__in=chunk)
         )
 
-    new_findings, changed_findings, pending = [], [], []
-    finding_fields = [
-        "provision_id", "severity", "red_line", "description", "cap_due", "rectification_due",
-        "original_rectification_due", "closed_on", "closed_at",
-    ]  # fmt: skip
+    new_findings: list[dict[str, Any]] = []
+    new_reasons: list[str] = []
+    changed_findings: list[tuple[Finding, str]] = []
+    pending: list[tuple[FindingRow, Finding | None, str, bool]] = []
     for row in plan.findings:
         audit = audit_of[row.audit_reference]
         fixed = None
@@ -804,61 +935,55 @@ def _write_findings(plan: Plan, audit_of: dict[str, Audit], *, now, name, histor
             "rectification_due": rectification_due,
             "original_rectification_due": rectification_due,
             "closed_on": row.closed_on,
-            "closed_at": _at(row.closed_on),
+            "closed_at": at(row.closed_on),
         }
+        reason = _reason(name, FINDINGS_SHEET, row.row)
         finding = stored.get((audit.pk, row.number))
-        if finding is not None and finding.original_rectification_due and rectification_due:
-            # An approved extension moved the due date: the original one stays.
-            values["original_rectification_due"] = finding.original_rectification_due
-        is_new = finding is None
-        finding = finding or Finding(audit=audit, number=row.number)
-        changed = _apply(finding, values)
-        finding._change_reason = fit_change_reason(f"Imported from {name} {FINDINGS_SHEET} row {row.row}")
-        if is_new:
-            finding.updated_at = now
-            new_findings.append(finding)
-        elif changed:
-            finding.updated_at = now
-            changed_findings.append(finding)
-        pending.append((row, finding, is_new, changed))
-    _save(Finding, new_findings, changed_findings, [*finding_fields, "updated_at"], history)
-    if any(f.pk is None for f in new_findings):
-        for chunk in _chunks(sorted({f.audit_id for f in new_findings})):
-            ids = {(f.audit_id, f.number): f.pk for f in Finding.objects.filter(audit_id__in=chunk)}
-            for f in new_findings:
-                f.pk = f.id = ids.get((f.audit_id, f.number), f.pk)
+        changed = False
+        if finding is None:
+            new_findings.append({"audit_id": audit.pk, "number": row.number, **values})
+            new_reasons.append(reason)
+        else:
+            if finding.original_rectification_due and rectification_due:
+                # An approved extension moved the due date: the original one stays.
+                values["original_rectification_due"] = finding.original_rectification_due
+            if _apply(finding, values):
+                changed_findings.append((finding, reason))
+                changed = True
+        pending.append((row, finding, reason, changed))
+    finding_pks = writer.insert(Finding, new_findings, key=("audit_id", "number"), reasons=new_reasons)
+    writer.update(Finding, changed_findings, FINDING_FIELDS)
 
-    new_caps, changed_caps, new_checks, changed_checks, stale_checks = [], [], [], [], []
-    cap_fields = ["status", "submitted_at", "first_submitted_at", "reviewed_at"]
-    check_fields = ["method", "follow_up_audit_id", "verified_by_id", "verified_at", "note"]
-    for row, finding, is_new, changed in pending:
+    new_caps, cap_reasons, changed_caps = [], [], []
+    new_checks, changed_checks, stale_checks = [], [], []
+    for row, finding, reason, changed in pending:
         audit = audit_of[row.audit_reference]
+        is_new = finding is None
+        finding_pk = finding_pks[(audit.pk, row.number)] if is_new else finding.pk
         if audit.status in COMPLETED and row.severity in ACTIONABLE:
-            cap = caps.get(finding.pk)
-            cap_values = _cap_values(row)
+            cap = caps.get(finding_pk)
+            cap_values = _cap_values(row, at=at)
             if cap is None:
-                cap = CorrectiveActionPlan(finding=finding, **cap_values)
-                cap._change_reason = finding._change_reason
-                new_caps.append(cap)
+                new_caps.append({"finding_id": finding_pk, **cap_values})
+                cap_reasons.append(reason)
                 changed = True
             elif _apply(cap, cap_values):
-                cap._change_reason = finding._change_reason
-                changed_caps.append(cap)
+                changed_caps.append((cap, reason))
                 changed = True
-        check = verifications.get(finding.pk)
+        check = verifications.get(finding_pk)
         if row.closed_on is not None:
             check_values = {
                 "method": row.method,
                 "follow_up_audit_id": audit_of[row.follow_up_audit].pk if row.follow_up_audit else None,
                 "verified_by_id": plan.users.get(row.verified_by.lower()) if row.verified_by else None,
-                "verified_at": _at(row.closed_on),
+                "verified_at": at(row.closed_on),
                 "note": _verification_note(row, name),
             }
             if check is None:
-                new_checks.append(ClosureVerification(finding=finding, **check_values))
+                new_checks.append({"finding_id": finding_pk, **check_values})
                 changed = True
             elif _apply(check, check_values):
-                changed_checks.append(check)
+                changed_checks.append((check, None))
                 changed = True
         elif check is not None:
             stale_checks.append(check.pk)
@@ -871,14 +996,15 @@ def _write_findings(plan: Plan, audit_of: dict[str, Audit], *, now, name, histor
             counts.unchanged += 1
         if is_new or changed:
             touched.add(audit.supplier_id)
-    _save(CorrectiveActionPlan, new_caps, changed_caps, cap_fields, history)
+    writer.insert(CorrectiveActionPlan, new_caps, key=("finding_id",), reasons=cap_reasons)
+    writer.update(CorrectiveActionPlan, changed_caps, CAP_FIELDS)
     for chunk in _chunks(stale_checks):
         ClosureVerification.objects.filter(pk__in=chunk).delete()
-    ClosureVerification.objects.bulk_create(new_checks, batch_size=WRITE_BATCH)
-    ClosureVerification.objects.bulk_update(changed_checks, check_fields, batch_size=WRITE_BATCH)
+    writer.insert(ClosureVerification, new_checks, key=("finding_id",))
+    writer.update(ClosureVerification, changed_checks, CHECK_FIELDS)
 
 
-def _cap_values(row: FindingRow) -> dict[str, Any]:
+def _cap_values(row: FindingRow, *, at=_at) -> dict[str, Any]:
     """The plan as its dates tell: verified once the finding is closed, approved, submitted, or not
     started."""
     submitted = row.cap_submitted_on or row.cap_approved_on
@@ -892,9 +1018,9 @@ def _cap_values(row: FindingRow) -> dict[str, Any]:
         status = CapStatus.NOT_STARTED
     return {
         "status": status,
-        "submitted_at": _at(submitted),
-        "first_submitted_at": _at(submitted),
-        "reviewed_at": _at(row.cap_approved_on),
+        "submitted_at": at(submitted),
+        "first_submitted_at": at(submitted),
+        "reviewed_at": at(row.cap_approved_on),
     }
 
 

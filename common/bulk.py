@@ -59,6 +59,71 @@ def history_copy(
             cursor.execute(f"{sql}({ids})", params)
 
 
+def history_copy_each(
+    model: type[models.Model],
+    reasons: Sequence[tuple[int, str]],
+    *,
+    history_type: str = "~",
+    at: dt.datetime | None = None,
+    by=None,
+) -> None:
+    """``history_copy`` with a reason of its own for each row: one history record per ``(pk, reason)``,
+    copied from the row in the database by ``INSERT ... SELECT`` (``history_type`` "+" for rows just
+    created). On PostgreSQL the pairs go as one JSON parameter joined to the table; elsewhere one
+    ``executemany``. Reasons are stored as given: fit them to their column first
+    (``common.history.fit_change_reason``)."""
+    if not reasons or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    history = model.history.model
+    user = by or history.get_default_history_user(model())
+    given = {
+        "history_date": at or timezone.now(),
+        "history_type": history_type,
+        "history_user_id": user.pk if user is not None else None,
+    }
+    source = {f.attname: f.column for f in model._meta.concrete_fields}
+    tracked = {f.attname for f in history.tracked_fields}
+    quote = connection.ops.quote_name
+    postgresql = connection.vendor == "postgresql"
+    columns, selected, params = [], [], []
+    reason_at = None  # position of the reason among the parameters (not PostgreSQL)
+    for field in history._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(quote(field.column))
+        if field.attname in tracked:
+            selected.append(f"s.{quote(source[field.attname])}")
+        elif field.attname == "history_change_reason":
+            selected.append("e->>1" if postgresql else "%s")
+            if not postgresql:
+                reason_at = len(params)
+                params.append(None)  # the row's reason, set below
+        else:
+            selected.append("%s")
+            value = given[field.attname] if field.attname in given else field.get_default()
+            params.append(field.get_db_prep_save(value, connection))
+    pk = quote(model._meta.pk.column)
+    # Table and column names come from the models, never from input.
+    insert = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(selected)}"
+    )
+    with connection.cursor() as cursor:
+        if postgresql:
+            cursor.execute(
+                f"{insert} FROM jsonb_array_elements(CAST(%s AS jsonb)) AS e "
+                f"JOIN {quote(model._meta.db_table)} s ON s.{pk} = CAST(e->>0 AS bigint)",
+                [*params, json.dumps([[int(row_pk), reason] for row_pk, reason in reasons])],
+            )
+            return
+        rows = []
+        for row_pk, reason in reasons:
+            row = list(params)
+            if reason_at is not None:
+                row[reason_at] = reason
+            rows.append((*row, int(row_pk)))
+        cursor.executemany(f"{insert} FROM {quote(model._meta.db_table)} s WHERE s.{pk} = %s", rows)
+
+
 def insert_rows(
     model: type[models.Model], varying: Sequence[str], rows: list[tuple], *, given: dict, returning: Sequence
 ) -> list[tuple]:

@@ -422,3 +422,75 @@ def test_the_query_count_does_not_grow_with_the_number_of_rows(register, django_
         assert run(history(10)).created == 60
     with django_assert_max_num_queries(60):
         assert run(history(100)).created == 600
+
+
+def test_history_records_of_created_and_changed_rows_name_their_row(register):
+    user = UserFactory(username="importer")
+    run(workbook(), name="tracker.xlsx", by=user)
+    findings = list(FINDINGS)
+    findings[2] = finding(
+        "AUD-2021-1", "major", provision="A4", cap_submitted_on="2021-04-25", closed_on="2021-08-01"
+    )
+
+    run(workbook(findings=findings), name="tracker-v2.xlsx", by=user)
+
+    changed = Finding.objects.get(audit__reference="AUD-2021-1", number=2)
+    records = list(changed.history.order_by("history_id"))
+    assert [(r.history_type, r.history_change_reason) for r in records] == [
+        ("+", "Imported from tracker.xlsx Findings row 4"),
+        ("~", "Imported from tracker-v2.xlsx Findings row 4"),
+    ]
+    assert records[0].closed_on is None and records[1].closed_on == dt.date(2021, 8, 1)
+    assert {r.history_user for r in records} == {user}
+    plans = list(changed.cap.history.order_by("history_id"))
+    assert [(p.history_type, p.status, p.history_change_reason) for p in plans] == [
+        ("+", "submitted", "Imported from tracker.xlsx Findings row 4"),
+        ("~", "verified", "Imported from tracker-v2.xlsx Findings row 4"),
+    ]
+    audit_record = Audit.history.get(reference="AUD-2020-1")
+    assert (audit_record.history_type, audit_record.history_change_reason) == (
+        "+",
+        "Imported from tracker.xlsx Audits row 2",
+    )
+    assert audit_record.site == register["S1"].name
+    assert Audit.objects.get(reference="AUD-2020-1").created_at is not None
+
+
+def test_a_file_name_too_long_for_the_reason_is_cut_to_fit(register):
+    name = "x" * 120 + ".xlsx"
+
+    run(workbook(), name=name)
+
+    reasons = set(Finding.history.values_list("history_change_reason", flat=True))
+    assert all(len(reason) == 100 and reason.endswith("…") for reason in reasons)
+
+
+def test_the_benchmark_generates_a_valid_audit_workbook_and_imports_it():
+    out = io.StringIO()
+
+    call_command("bench_import", "--importer", "audits", "--rows", "400", stdout=out)
+
+    assert "audits: 400 rows in" in out.getvalue()
+    assert "created 400, updated 0, errors 0; rolled back" in out.getvalue()
+    assert not Audit.objects.exists()
+
+
+def test_the_benchmark_workbook_mixes_statuses_closures_and_plans():
+    from devtools.management.commands.bench_import import audit_file, audit_setup, supplier_file
+    from suppliers.importing import import_suppliers
+
+    assert import_suppliers(fileobj=io.BytesIO(supplier_file(50)), filename="s.csv").ok
+    audit_setup(1000)
+
+    result = import_audits(fileobj=io.BytesIO(audit_file(1000)), filename="bench.xlsx")
+
+    assert (result.created, result.errors) == (1000, [])
+    assert set(Audit.objects.values_list("status", flat=True)) == set(Audit.Status.values)
+    assert Finding.objects.filter(closed_on__isnull=False).exists()
+    assert Finding.objects.exclude(red_line="").exists()
+    assert set(CorrectiveActionPlan.objects.values_list("status", flat=True)) == {
+        "not_started", "submitted", "approved", "verified",
+    }  # fmt: skip
+    methods = set(ClosureVerification.objects.values_list("method", flat=True))
+    assert methods == {"desk_review", "follow_up_audit"}
+    assert ClosureVerification.objects.filter(verified_by__username="bench-verifier").exists()
