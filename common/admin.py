@@ -386,7 +386,8 @@ class ImportForm(forms.Form):
 class ImportMixin:
     """An "Import from a file" button on the list, a page that uploads a file to ``import_function``
     (``common.importing``: all or nothing, every error shown by row and column) and a link to download the
-    template (``import_template``). Needs ``import_permission``.
+    template (``import_template``). Needs ``import_permission``. ``import_form``: the upload form (a subclass
+    of ``ImportForm`` may label the file in the importer's words).
 
     A file of more than ``settings.IMPORT_ASYNC_ROWS`` rows (default 5,000) of an importer registered by name
     (``common.importing.register_importer``) is queued as an ``ImportJob`` instead; the user is taken to the
@@ -400,6 +401,7 @@ class ImportMixin:
     import_function: Callable | None = None
     import_template: Callable[[], bytes] | None = None
     import_template_filename = "template.xlsx"
+    import_form: type[ImportForm] = ImportForm  # a subclass may name the file field in the importer's words
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         return bool(self.import_permission) and request.user.has_perm(self.import_permission)
@@ -454,7 +456,7 @@ class ImportMixin:
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_import_permission(request):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
+        form = self.import_form(request.POST or None, request.FILES or None)
         result = None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
@@ -487,14 +489,23 @@ class ImportMixin:
         )
 
     def import_job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
-        """A background import: its progress while it runs (the page reloads itself), then its result."""
-        from .models import ImportJob
+        """A background import: its progress while it runs (the page reloads itself), then its result. A job
+        left running by a worker that died is queued again here (``import_jobs_restart_stale``), so the user
+        who watches it is never left with a page that says "Running" for ever."""
+        from .models import ImportJob, import_jobs_restart_stale
 
         if not self.has_import_permission(request):
             raise PermissionDenied
         job = ImportJob.objects.filter(pk=job_id, importer=self._importer_name()).first()
         if job is None:
             raise Http404("No such import.")
+        if job.status == ImportJob.Status.RUNNING and import_jobs_restart_stale(job_ids=[job.pk]):
+            job.refresh_from_db()
+            self.message_user(
+                request,
+                "The worker importing this file was lost; the file has been queued again.",
+                messages.WARNING,
+            )
         return render_page(
             self,
             request,

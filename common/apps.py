@@ -14,3 +14,11 @@ class CommonConfig(AppConfig):
         pre_create_historical_record.connect(
             fit_history_change_reason, dispatch_uid="common.fit_history_change_reason"
         )
+
+        from django.contrib import admin
+
+        from common.admin_jobs import ImportJobAdmin
+        from common.models import ImportJob
+
+        if not admin.site.is_registered(ImportJob):
+            admin.site.register(ImportJob, ImportJobAdmin)

@@ -507,4 +507,7 @@ def _job_finish(job, *, status: str, summary: str, result: ImportResult | None =
         if result.ok:  # every row was read: the count is the total, whatever the estimate said
             written = result.created + result.updated + result.unchanged
             values["rows_done"] = values["rows_total"] = Greatest(F("rows_done"), Value(written))
-    ImportJob.objects.filter(pk=job.pk).update(**values)
+    # Only this run's outcome: a slow worker whose job was restarted meanwhile must not overwrite the new run.
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING, started_at=job.started_at).update(
+        **values
+    )

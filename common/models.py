@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from common import files
@@ -68,10 +71,59 @@ def import_jobs_visible_to(*, user) -> models.QuerySet[ImportJob]:
     return jobs if user.is_superuser else jobs.filter(user=user)
 
 
+def import_job_stale_after() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.IMPORT_JOB_STALE_MINUTES)
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def stale(self, *, now: dt.datetime | None = None) -> ImportJobQuerySet:
+        """Jobs still "running" longer than ``IMPORT_JOB_STALE_MINUTES`` (default 30) after they started:
+        their worker died (a lost worker leaves the job running, and a second delivery of its task finds it
+        claimed). An import writes in one transaction, so such a job wrote nothing."""
+        now = now or timezone.now()
+        return self.filter(status=ImportJob.Status.RUNNING, started_at__lt=now - import_job_stale_after())
+
+
+def import_jobs_restart_stale(
+    *, job_ids: list[int] | None = None, now: dt.datetime | None = None
+) -> list[int]:
+    """Put the stale jobs (``ImportJob.objects.stale``; of ``job_ids`` when given) back in the queue and
+    enqueue their task once the transaction commits; returns their ids. A job whose worker already died
+    ``IMPORT_JOB_MAX_RESTARTS`` times fails instead, saying so.
+
+    Each job is claimed with one atomic UPDATE on the run it was in (status running, that start time), so
+    two checks at once (the periodic task and a user on the job page) re-queue it once, and a job that has
+    just finished or been restarted is left alone."""
+    from common.tasks import run_import_job
+
+    now = now or timezone.now()
+    stale = ImportJob.objects.stale(now=now)
+    if job_ids is not None:
+        stale = stale.filter(pk__in=job_ids)
+    restarted: list[int] = []
+    for job_id, started_at, restarts in stale.values_list("pk", "started_at", "restarts"):
+        claim = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, started_at=started_at)
+        if restarts >= settings.IMPORT_JOB_MAX_RESTARTS:
+            claim.update(
+                status=ImportJob.Status.FAILED,
+                finished_at=now,
+                summary=f"The import stopped {restarts + 1} times without finishing: its worker was lost "
+                "each time (an administrator finds why in the worker's logs)",
+            )
+            continue
+        if claim.update(
+            status=ImportJob.Status.QUEUED, started_at=None, rows_done=0, restarts=F("restarts") + 1
+        ):
+            restarted.append(job_id)
+            transaction.on_commit(lambda job_id=job_id: run_import_job.delay(job_id))
+    return restarted
+
+
 class ImportJob(models.Model):
     """A file imported in the background (``common.importing.import_job_queue``, run by
     ``common.tasks.run_import_job``): who uploaded it for which importer, how far it got and what came out,
-    the first ``common.importing.JOB_ERRORS_KEPT`` errors included."""
+    the first ``common.importing.JOB_ERRORS_KEPT`` errors included. A job left running by a worker that died
+    is queued again (``import_jobs_restart_stale``: by the periodic task and when its page is opened)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -103,11 +155,19 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    restarts = models.PositiveSmallIntegerField(
+        default=0, help_text="How often the job was queued again after its worker was lost."
+    )
+
+    objects = ImportJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["status"], condition=models.Q(status="queued"), name="import_job_queued")
+            models.Index(fields=["status"], condition=models.Q(status="queued"), name="import_job_queued"),
+            models.Index(
+                fields=["started_at"], condition=models.Q(status="running"), name="import_job_running"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -225,6 +225,10 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 # An import uploaded in the admin with more rows than this runs as a Celery task, with its progress shown.
 IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=5_000)
+# A job still running after this many minutes was left by a worker that died (100,000 rows take about a
+# minute): it is queued again, at most IMPORT_JOB_MAX_RESTARTS times (the file itself may be what kills it).
+IMPORT_JOB_STALE_MINUTES = env.int("IMPORT_JOB_STALE_MINUTES", default=30)
+IMPORT_JOB_MAX_RESTARTS = env.int("IMPORT_JOB_MAX_RESTARTS", default=2)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 

@@ -98,7 +98,8 @@ class RiskOverrideForm(forms.Form):
 class SupplierImportForm(ImportForm):
     file = forms.FileField(
         label="Supplier list",
-        help_text="A CSV file or an Excel workbook (.xlsx). The whole file is imported, or nothing.",
+        help_text="A CSV file or an Excel workbook (.xlsx), laid out as the template. The whole file is "
+        "imported, or nothing.",
     )
 
 

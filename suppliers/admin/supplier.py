@@ -1,6 +1,7 @@
 """The supplier list and page in the admin: columns, filters, the master-data form with its contacts,
 agreements, external ratings and status history, and the read-only lifecycle and risk sections. Status
-changes, risk recomputation and override, and the import are ``workflow.SupplierWorkflowMixin``.
+changes, risk recomputation and override are ``workflow.SupplierWorkflowMixin``; the upload of a file of
+suppliers is the shared ``common.admin.ImportMixin``.
 
 The supplier list stays fast with 100,000 suppliers: a fixed number of queries whatever the page shows
 (no per-row queries; the region is derived from the country), and no full count of the register.
@@ -15,11 +16,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from common.admin import LIST_STYLE, ExportMixin, ReadOnlyInline, bullet_list
+from common.admin import LIST_STYLE, ExportMixin, ImportMixin, ReadOnlyInline, bullet_list
 
 from .. import exports as exported
-from .. import lifecycle, risk, services
-from ..forms import SupplierAdminForm
+from .. import importing, lifecycle, risk, services
+from ..forms import SupplierAdminForm, SupplierImportForm
 from ..models import (
     Agreement,
     Contact,
@@ -97,8 +98,14 @@ class StatusTransitionInline(ReadOnlyInline):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(SupplierWorkflowMixin, ExportMixin, SimpleHistoryAdmin):
+class SupplierAdmin(ImportMixin, SupplierWorkflowMixin, ExportMixin, SimpleHistoryAdmin):
     form = SupplierAdminForm
+    import_title = "Import suppliers"
+    import_permission = "suppliers.import_suppliers"
+    import_function = staticmethod(importing.import_suppliers)
+    import_template = staticmethod(importing.suppliers_template)
+    import_template_filename = "suppliers-template.xlsx"
+    import_form = SupplierImportForm
     export_columns = exported.SUPPLIERS
     export_select_related = exported.SUPPLIER_SELECT_RELATED
     export_prefetch_related = exported.SUPPLIER_PREFETCH_RELATED

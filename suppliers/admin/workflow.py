@@ -1,8 +1,8 @@
 """The supplier's workflow in the admin: status changes (the list's actions, and the "Change status" page
-with its admission check), recomputing the risk of the selected suppliers, the risk override page and the
-import of a file of suppliers. Each calls one service: ``lifecycle.supplier_transition``,
-``risk.risk_refresh``, ``risk.risk_override_set`` / ``risk_override_clear`` and
-``importing.import_suppliers``."""
+with its admission check), recomputing the risk of the selected suppliers and the risk override page. Each
+calls one service: ``lifecycle.supplier_transition``, ``risk.risk_refresh`` and ``risk.risk_override_set`` /
+``risk_override_clear``. The upload of a file of suppliers is the shared one (``common.admin.ImportMixin``,
+set up on ``SupplierAdmin``)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from django.utils.html import format_html
 
 from common.admin import ask_reason, bullet_list, render_page
 
-from .. import importing, lifecycle, risk
-from ..forms import RiskOverrideForm, SupplierImportForm, TransitionForm
+from .. import lifecycle, risk
+from ..forms import RiskOverrideForm, TransitionForm
 from ..models import Supplier
 
 Status = Supplier.Status
@@ -116,7 +116,6 @@ class SupplierWorkflowMixin:
         info = self.opts.app_label, self.opts.model_name
         view = self.admin_site.admin_view
         return [
-            path("import/", view(self.import_view), name="{}_{}_import".format(*info)),
             path(
                 "<path:object_id>/transition/",
                 view(self.transition_view),
@@ -219,31 +218,6 @@ class SupplierWorkflowMixin:
                 "original": supplier,
                 "form": form,
                 "current": self.risk(supplier),
-            },
-        )
-
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.has_perm("suppliers.import_suppliers"):
-            raise PermissionDenied
-        form = SupplierImportForm(request.POST or None, request.FILES or None)
-        result = None
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                result = importing.import_suppliers(fileobj=upload, filename=upload.name, by=request.user)
-            except importing.ImportFileError as error:
-                form.add_error("file", str(error))
-            else:
-                if result.ok:
-                    self.message_user(request, f"{result.filename}: {result.summary}.", messages.SUCCESS)
-                    return HttpResponseRedirect(reverse("admin:suppliers_supplier_changelist"))
-        return self._page(
-            request,
-            "import.html",
-            {
-                "title": "Import suppliers",
-                "form": form,
-                "result": result,
             },
         )
 

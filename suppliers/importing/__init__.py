@@ -11,7 +11,9 @@ Columns (header row required, case- and space-insensitive)::
 
 ``code``, ``name``, ``category``, ``tier`` and ``country`` are required columns. An optional column that is
 absent leaves that field of existing suppliers unchanged; a column that is present but empty on a row clears
-the field. Existing suppliers keep their status and risk; new ones start as candidates.
+the field. Existing suppliers keep their status and risk; new ones start as candidates. Each column is
+declared once, with what it holds and its allowed values (``rows.SUPPLIER_COLUMNS``); ``suppliers_template``
+is the downloadable template built from them.
 
 Modules, by what a reader looks for: ``rows`` reads the header and checks each row on its own; ``register``
 checks the rows against each other and the register; ``writing`` writes a checked file in bulk; ``result``
@@ -25,17 +27,28 @@ from common.workbooks import WorkbookRejected, read_table
 
 from .register import Plan
 from .result import ImportFileError, ImportResult, RowError
-from .rows import COLUMNS, REQUIRED_COLUMNS, SHEET_NAME, Row, header_columns, parse_row
+from .rows import (
+    COLUMNS,
+    REQUIRED_COLUMNS,
+    SHEET_NAME,
+    SUPPLIER_COLUMNS,
+    Row,
+    header_columns,
+    parse_row,
+    suppliers_template,
+)
 from .writing import write
 
 __all__ = [
     "COLUMNS",
     "REQUIRED_COLUMNS",
     "SHEET_NAME",
+    "SUPPLIER_COLUMNS",
     "ImportFileError",
     "ImportResult",
     "RowError",
     "import_suppliers",
+    "suppliers_template",
 ]
 
 

@@ -12,28 +12,90 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from common.countries import country_code
-from common.importing import cell_text, normalize_header
+from common.importing import Column, cell_text, normalize_header, template_workbook
 
 from .. import services
 from ..models import Supplier
 from .result import RowError
 
-COLUMNS = (
-    "code",
-    "name",
-    "legal_name",
-    "category",
-    "tier",
-    "parent_code",
-    "country",
-    "business_units",
-    "commodity",
-    "buyer_email",
-    "annual_spend",
-    "currency",
-)
-REQUIRED_COLUMNS = ("code", "name", "category", "tier", "country")
 SHEET_NAME = "Suppliers"
+_CODE_MAX_LENGTH = Supplier._meta.get_field("code").max_length
+# Each column declared once: the header check reads the names and the required ones, the template
+# (``suppliers_template``) the descriptions, allowed values and examples.
+SUPPLIER_COLUMNS = (
+    Column(
+        "code",
+        "The supplier's code, unique in the register; the key a second import updates by.",
+        f"letters, digits, '.', '_' and '-', at most {_CODE_MAX_LENGTH} characters",
+        "SZ-001",
+        True,
+    ),
+    Column(
+        "name", "The name the supplier is known by.", "text, at most 200 characters", "Shenzhen Parts", True
+    ),
+    Column(
+        "legal_name",
+        "The registered legal name. Empty: cleared (absent column: left as it is).",
+        "text, at most 255 characters; or empty",
+        "Shenzhen Precision Parts Co., Ltd.",
+    ),
+    Column(
+        "category",
+        "Production suppliers make components or assemble products; non-production ones provide services.",
+        "production, non-production (or non_production)",
+        "production",
+        True,
+    ),
+    Column(
+        "tier",
+        "1: a direct supplier; 2: a key indirect supplier, which names the tier-1 supplier it supplies.",
+        "1 or 2",
+        "1",
+        True,
+    ),
+    Column(
+        "parent_code",
+        "For a tier-2 supplier: the code of the tier-1 supplier it supplies (in the register or the file).",
+        "a supplier code; empty for tier 1",
+        "",
+    ),
+    Column(
+        "country",
+        "Where the supplier is; mainland China (CN) and other countries and regions are reported apart.",
+        "an ISO 3166 code (CN, TW, HK, VN...) or the English country name",
+        "CN",
+        True,
+    ),
+    Column(
+        "business_units",
+        "The business units the supplier serves, separated by ';'.",
+        "codes or names of business units in the register, separated by ';'; or empty",
+        "",
+    ),
+    Column(
+        "commodity",
+        "The commodity or process the supplier provides.",
+        "the code or name of a commodity in the register; or empty",
+        "",
+    ),
+    Column(
+        "buyer_email",
+        "E-mail address of the responsible buyer.",
+        "the e-mail address of a user who may be a buyer; or empty",
+        "",
+    ),
+    Column(
+        "annual_spend",
+        "The yearly spend with the supplier, in the currency of the next column.",
+        "a number, at most two decimal places (1234567.89 or 1,234,567.89); or empty",
+        "1250000",
+    ),
+    Column(
+        "currency", "Currency of the annual spend.", "an ISO 4217 code such as CNY or USD; or empty", "CNY"
+    ),
+)
+COLUMNS = tuple(column.name for column in SUPPLIER_COLUMNS)
+REQUIRED_COLUMNS = tuple(column.name for column in SUPPLIER_COLUMNS if column.required)
 
 # Column -> the editable field (``services.EDITABLE_FIELDS``) an existing supplier's row writes. The code
 # identifies the row and business_units is the many-to-many, handled apart.
@@ -48,6 +110,11 @@ _GROUPED_NUMBER = re.compile(r"^\d{1,3}([,' ]\d{3})+(\.\d+)?$")
 _CATEGORIES = frozenset(Supplier.Category.values)
 _SPEND_FIELD = Supplier._meta.get_field("annual_spend")
 _SPEND_MAX_INTEGER_DIGITS = _SPEND_FIELD.max_digits - _SPEND_FIELD.decimal_places
+
+
+def suppliers_template() -> bytes:
+    """The .xlsx template: the header row, one example row, and a sheet explaining each column."""
+    return template_workbook(sheet=SHEET_NAME, columns=SUPPLIER_COLUMNS, title="Suppliers")
 
 
 def header_columns(header: Sequence[Any], errors: list[RowError]) -> list[str]:

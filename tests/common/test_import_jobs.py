@@ -1,6 +1,7 @@
 """Large imports run in the background: the job, its task, its progress and its page in the admin."""
 
 import csv
+import datetime as dt
 import io
 
 import openpyxl
@@ -9,13 +10,14 @@ from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import path, reverse
+from django.utils import timezone
 
 from common import importing
 from common.admin import ImportMixin
 from common.importing import Column, ImportCommand, ImportResult, RowError, count_rows, read_rows
-from common.models import ImportJob
-from common.tasks import run_import_job
-from suppliers.importing import COLUMNS, import_suppliers
+from common.models import ImportJob, import_jobs_restart_stale
+from common.tasks import restart_stale_import_jobs, run_import_job
+from suppliers.importing import COLUMNS, import_suppliers, suppliers_template
 from suppliers.models import Supplier
 from tests.factories import UserFactory
 
@@ -290,3 +292,164 @@ def test_the_benchmark_prints_rows_seconds_speed_and_queries_and_rolls_back(name
     assert "rows per second" in out.getvalue() and "queries" in out.getvalue()
     assert "created 20, updated 0, errors 0; rolled back" in out.getvalue()
     assert not Supplier.objects.exists()
+
+
+# --- A job left running by a worker that died -------------------------------------------------------------
+
+
+def running_job(staff, *, minutes_ago: int, restarts: int = 0) -> ImportJob:
+    """A job whose worker claimed it ``minutes_ago`` and then died: the task's claim is spent."""
+    job = queued_job(supplier_csv(3), by=staff)
+    started = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, started_at=started, rows_done=2, restarts=restarts
+    )
+    return job
+
+
+def test_a_job_running_longer_than_the_bound_is_queued_again_and_its_task_imports_it(
+    staff, django_capture_on_commit_callbacks
+):
+    job = running_job(staff, minutes_ago=31)
+    assert run_import_job(job.pk) is False  # a second delivery of the lost task does nothing
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_jobs_restart_stale() == [job.pk]
+
+    job.refresh_from_db()
+    assert (job.status, job.restarts) == (ImportJob.Status.DONE, 1)
+    assert job.summary == "created 3, updated 0, errors 0"
+    assert Supplier.objects.count() == 3
+
+
+def test_a_job_running_within_the_bound_is_left_alone(staff, settings):
+    job = running_job(staff, minutes_ago=29)
+    assert import_jobs_restart_stale() == []
+    settings.IMPORT_JOB_STALE_MINUTES = 10
+    assert list(ImportJob.objects.stale()) == [job]
+
+
+def test_two_checks_at_once_queue_the_job_once(staff, django_capture_on_commit_callbacks, monkeypatch):
+    job = running_job(staff, minutes_ago=45)
+    # What the first check read, before the second one claimed the job.
+    seen = list(ImportJob.objects.stale().values_list("pk", "started_at", "restarts"))
+
+    class ReadBeforeTheOtherCheck:
+        def values_list(self, *fields):
+            return seen
+
+    def stale_then_taken(**kwargs):
+        monkeypatch.undo()
+        import_jobs_restart_stale(job_ids=[job.pk])  # the other check wins the claim meanwhile
+        return ReadBeforeTheOtherCheck()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        monkeypatch.setattr(ImportJob.objects, "stale", stale_then_taken, raising=False)
+        restarted = import_jobs_restart_stale()
+    assert restarted == []  # its claim on the run it saw found the job queued already
+    assert len(callbacks) == 1
+    job.refresh_from_db()
+    assert (job.status, job.restarts, job.started_at) == (ImportJob.Status.QUEUED, 1, None)
+
+
+def test_a_job_whose_worker_died_again_and_again_fails_saying_so(staff, settings):
+    settings.IMPORT_JOB_MAX_RESTARTS = 2
+    job = running_job(staff, minutes_ago=40, restarts=2)
+
+    assert import_jobs_restart_stale() == []
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert job.summary.startswith("The import stopped 3 times without finishing: its worker was lost")
+    assert job.finished_at is not None
+
+
+def test_the_periodic_task_is_scheduled_and_restarts_stale_jobs(staff):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="common.tasks.restart_stale_import_jobs")
+    assert (task.interval.every, task.interval.period) == (5, "minutes")
+    running_job(staff, minutes_ago=60)
+    assert restart_stale_import_jobs() == 1
+
+
+def test_the_job_page_queues_a_stale_job_again_and_says_so(
+    client, staff, admin_site_here, django_capture_on_commit_callbacks
+):
+    job = running_job(staff, minutes_ago=90)
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        page = client.get(reverse("admin:suppliers_supplier_import_job", args=[job.pk]))
+    assert b"The worker importing this file was lost; the file has been queued again." in page.content
+    assert b'id="import-job-status">Queued' in page.content
+    assert len(callbacks) == 1
+
+
+# --- The list of import jobs in the admin ---------------------------------------------------------------
+
+
+def test_the_admin_lists_import_jobs_read_only_with_status_progress_who_and_the_job_page(
+    client, staff, django_assert_max_num_queries
+):
+    done = queued_job(supplier_csv(4), by=staff)
+    run_import_job(done.pk)
+    waiting = queued_job(supplier_csv(2), name="second.csv", by=staff)
+    client.force_login(staff)
+
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("admin:common_importjob_changelist"))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "import-job-done" in html and "import-job-queued" in html
+    assert "4 of 4 (100 %)" in html
+    assert "importer" in html  # the uploader's user name
+    for job in (done, waiting):
+        assert reverse("admin:suppliers_supplier_import_job", args=[job.pk]) in html
+    assert client.get(reverse("admin:common_importjob_add")).status_code == 403
+    detail = client.get(reverse("admin:common_importjob_change", args=[done.pk]))
+    assert detail.status_code == 200 and b'name="_save"' not in detail.content
+
+
+# --- The supplier importer on the shared upload ------------------------------------------------------------
+
+
+def test_the_supplier_template_has_the_header_an_example_and_explains_each_column():
+    book = openpyxl.load_workbook(io.BytesIO(suppliers_template()))
+
+    assert book.sheetnames == ["Suppliers", "Columns"]
+    assert tuple(cell.value for cell in book["Suppliers"][1]) == COLUMNS
+    assert book["Suppliers"]["A2"].value == "SZ-001"
+    explained = {row[0]: row for row in book["Columns"].iter_rows(min_row=4, values_only=True)}
+    assert set(explained) == set(COLUMNS)
+    assert explained["category"][1] == "yes"
+    assert "non-production" in explained["category"][3]
+    assert importing.importer("suppliers").template is suppliers_template
+
+
+def test_the_supplier_template_imports_as_it_is():
+    result = import_suppliers(fileobj=io.BytesIO(suppliers_template()), filename="suppliers-template.xlsx")
+    assert (result.created, result.errors) == (1, [])
+    assert Supplier.objects.get(code="SZ-001").country == "CN"
+
+
+def test_the_supplier_command_writes_the_template(tmp_path):
+    path = tmp_path / "suppliers.xlsx"
+    out = io.StringIO()
+    call_command("import_suppliers", "--template", str(path), stdout=out)
+    assert path.read_bytes()[:2] == b"PK"
+    assert f"template written to {path}" in out.getvalue()
+
+
+def test_the_supplier_list_uploads_on_the_shared_page_with_its_template(client, staff):
+    client.force_login(staff)
+    changelist = client.get(reverse("admin:suppliers_supplier_changelist"))
+    assert b'id="import-link">Import suppliers</a>' in changelist.content
+    page = client.get(reverse("admin:suppliers_supplier_import"))
+    assert b'id="import-template"' in page.content and b"Supplier list" in page.content
+
+    template = client.get(reverse("admin:suppliers_supplier_import_template"))
+
+    assert template["Content-Disposition"] == 'attachment; filename="suppliers-template.xlsx"'
+    book = openpyxl.load_workbook(io.BytesIO(template.content))
+    assert tuple(cell.value for cell in book["Suppliers"][1]) == COLUMNS
