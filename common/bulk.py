@@ -61,18 +61,21 @@ def history_copy(
 
 def history_copy_each(
     model: type[models.Model],
-    reasons: Sequence[tuple[int, str]],
+    rows: Sequence[tuple],
     *,
+    fields: Sequence[str] = ("history_change_reason",),
     history_type: str = "~",
     at: dt.datetime | None = None,
     by=None,
 ) -> None:
-    """``history_copy`` with a reason of its own for each row: one history record per ``(pk, reason)``,
-    copied from the row in the database by ``INSERT ... SELECT`` (``history_type`` "+" for rows just
-    created). On PostgreSQL the pairs go as one JSON parameter joined to the table; elsewhere one
-    ``executemany``. Reasons are stored as given: fit them to their column first
-    (``common.history.fit_change_reason``)."""
-    if not reasons or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+    """``history_copy`` with values of its own for each record: one history record per row of ``rows``,
+    ``(pk, *values)`` with a value for each of ``fields`` (history fields: by default the change reason; a
+    status and its time for a lifecycle step), in the rows' order, the other fields copied from the row in the
+    database by ``INSERT ... SELECT`` (``history_type`` "+" for rows just created). Values are as the bulk
+    statements take them (date-times as ISO text on PostgreSQL); fit reasons to their column first
+    (``common.history.fit_change_reason``). On PostgreSQL the rows go as one JSON parameter joined to the
+    table; elsewhere one ``executemany``."""
+    if not rows or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     history = model.history.model
     user = by or history.get_default_history_user(model())
@@ -81,47 +84,52 @@ def history_copy_each(
         "history_type": history_type,
         "history_user_id": user.pk if user is not None else None,
     }
+    of_row = {name: position for position, name in enumerate(fields, 1)}
     source = {f.attname: f.column for f in model._meta.concrete_fields}
     tracked = {f.attname for f in history.tracked_fields}
     quote = connection.ops.quote_name
     postgresql = connection.vendor == "postgresql"
-    columns, selected, params = [], [], []
-    reason_at = None  # position of the reason among the parameters (not PostgreSQL)
+    columns: list[str] = []
+    selected: list[str] = []
+    params: list = []  # the constants, on PostgreSQL
+    slots: list = []  # each placeholder's value elsewhere: a position in the row (int) or a constant (tuple)
     for field in history._meta.concrete_fields:
         if field.primary_key:
             continue
         columns.append(quote(field.column))
-        if field.attname in tracked:
+        if field.attname in of_row:
+            position = of_row[field.attname]
+            selected.append(
+                f"CAST(e->>{position} AS {field.cast_db_type(connection)})" if postgresql else "%s"
+            )
+            slots.append(position)
+        elif field.attname in tracked:
             selected.append(f"s.{quote(source[field.attname])}")
-        elif field.attname == "history_change_reason":
-            selected.append("e->>1" if postgresql else "%s")
-            if not postgresql:
-                reason_at = len(params)
-                params.append(None)  # the row's reason, set below
         else:
-            selected.append("%s")
             value = given[field.attname] if field.attname in given else field.get_default()
+            selected.append("%s")
             params.append(field.get_db_prep_save(value, connection))
-    pk = quote(model._meta.pk.column)
-    # Table and column names come from the models, never from input.
+            slots.append((params[-1],))
     insert = (
         f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(selected)}"
     )
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    # Table and column names come from the models, never from input.
     with connection.cursor() as cursor:
         if postgresql:
             cursor.execute(
-                f"{insert} FROM jsonb_array_elements(CAST(%s AS jsonb)) AS e "
-                f"JOIN {quote(model._meta.db_table)} s ON s.{pk} = CAST(e->>0 AS bigint)",
-                [*params, json.dumps([[int(row_pk), reason] for row_pk, reason in reasons])],
+                f"{insert} FROM jsonb_array_elements(CAST(%s AS jsonb)) WITH ORDINALITY AS x(e, n) "
+                f"JOIN {table} s ON s.{pk} = CAST(e->>0 AS bigint) ORDER BY x.n",
+                [*params, json.dumps([[int(row[0]), *row[1:]] for row in rows])],
             )
             return
-        rows = []
-        for row_pk, reason in reasons:
-            row = list(params)
-            if reason_at is not None:
-                row[reason_at] = reason
-            rows.append((*row, int(row_pk)))
-        cursor.executemany(f"{insert} FROM {quote(model._meta.db_table)} s WHERE s.{pk} = %s", rows)
+        cursor.executemany(
+            f"{insert} FROM {table} s WHERE s.{pk} = %s",
+            [
+                [row[slot] if isinstance(slot, int) else slot[0] for slot in slots] + [int(row[0])]
+                for row in rows
+            ],
+        )
 
 
 def insert_rows(

@@ -14,12 +14,15 @@ A supplier is admitted (or reinstated from suspension) only when the gate holds:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from common import bulk
@@ -89,23 +92,17 @@ class TransitionRefused(Conflict):
 
 
 def _evidence_condition(
-    *, supplier: Supplier, on: dt.date, policy: OnboardingPolicy, facts: seams.AuditFacts
+    *, vaps: Sequence[dt.date], on: dt.date, policy: OnboardingPolicy, facts: seams.AuditFacts
 ) -> Condition:
+    """``vaps``: the days of the supplier's RBA VAP reports, latest first."""
     oldest = on - dt.timedelta(days=policy.vap_max_age_days)
-    latest_vap = (
-        ExternalAssessment.objects.filter(
-            supplier=supplier, kind=ExternalAssessment.Kind.RBA_VAP, assessed_on__lte=on
-        )
-        .order_by("-assessed_on")
-        .first()
-    )
-    if latest_vap is not None and latest_vap.assessed_on >= oldest:
-        return Condition("esg_evidence", True, f"RBA VAP report of {latest_vap.assessed_on:%Y-%m-%d}.")
+    latest_vap = next((day for day in vaps if day <= on), None)
+    if latest_vap is not None and latest_vap >= oldest:
+        return Condition("esg_evidence", True, f"RBA VAP report of {latest_vap:%Y-%m-%d}.")
     if policy.accept_onboarding_audit and facts.onboarding_audit_completed:
         return Condition("esg_evidence", True, "Completed onboarding audit by a third-party agency.")
     vap_text = (
-        f"the latest RBA VAP report, of {latest_vap.assessed_on:%Y-%m-%d}, is older than "
-        f"{policy.vap_max_age_days} days"
+        f"the latest RBA VAP report, of {latest_vap:%Y-%m-%d}, is older than {policy.vap_max_age_days} days"
         if latest_vap
         else "no RBA VAP report is on file"
     )
@@ -132,69 +129,283 @@ def required_agreement_kinds(*, policy: OnboardingPolicy) -> list[str]:
     return required
 
 
-def _agreement_conditions(*, supplier: Supplier, on: dt.date, policy: OnboardingPolicy) -> list[Condition]:
+@functools.lru_cache(maxsize=64)
+def _agreement_texts(kind: str, language: str | None) -> dict[str, str]:
+    """The words of an agreement's condition in ``language`` (the active one), translated once per kind and
+    language rather than once per supplier: the gate judges 100,000 imported steps at a time."""
+    label = str(Agreement.Kind(kind).label)
+    return {
+        "signed": _("%(agreement)s signed on %(date)s.") % {"agreement": label, "date": "{date}"},
+        "expired": _("The %(agreement)s expired on %(date)s and has not been renewed.")
+        % {"agreement": label, "date": "{date}"},
+        "unsigned": _("The %(agreement)s has been sent but is not signed.") % {"agreement": label},
+        "missing": _("The %(agreement)s is not on file.") % {"agreement": label},
+    }
+
+
+def _agreement_conditions(
+    *, agreements: Sequence[Agreement], on: dt.date, policy: OnboardingPolicy
+) -> list[Condition]:
+    """``agreements``: the supplier's agreements, latest signed first within a kind."""
     required = required_agreement_kinds(policy=policy)
+    language = get_language()
     by_kind: dict[str, list[Agreement]] = {}
-    for agreement in Agreement.objects.filter(supplier=supplier, kind__in=required):
+    for agreement in agreements:
         by_kind.setdefault(agreement.kind, []).append(agreement)
     conditions = []
     for kind in required:
-        label = Agreement.Kind(kind).label
+        texts = _agreement_texts(kind, language)
         records = by_kind.get(kind, [])
         in_force = [a for a in records if a.is_in_force(on)]
         if in_force:
-            signed = f"{in_force[0].signed_on:%Y-%m-%d}"
             conditions.append(
-                Condition(
-                    kind, True, _("%(agreement)s signed on %(date)s.") % {"agreement": label, "date": signed}
-                )
+                Condition(kind, True, texts["signed"].replace("{date}", f"{in_force[0].signed_on:%Y-%m-%d}"))
             )
             continue
         expired = [a for a in records if a.signed_on and a.expires_on and a.expires_on < on]
         if expired:
             last = max(expired, key=lambda a: a.expires_on)
-            message = _("The %(agreement)s expired on %(date)s and has not been renewed.") % {
-                "agreement": label,
-                "date": f"{last.expires_on:%Y-%m-%d}",
-            }
+            message = texts["expired"].replace("{date}", f"{last.expires_on:%Y-%m-%d}")
         elif records:
-            message = _("The %(agreement)s has been sent but is not signed.") % {"agreement": label}
+            message = texts["unsigned"]
         else:
-            message = _("The %(agreement)s is not on file.") % {"agreement": label}
+            message = texts["missing"]
         conditions.append(Condition(kind, False, message))
     return conditions
+
+
+def _red_line_conditions(*, facts: seams.AuditFacts) -> list[Condition]:
+    if not facts.red_lines:
+        return [Condition("red_line", True, "No open red-line finding.")]
+    return [
+        Condition(
+            "red_line",
+            False,
+            f"Open red-line finding {issue}. Suppliers are not admitted until red-line issues are rectified.",
+        )
+        for issue in facts.red_lines
+    ]
+
+
+def _judge(
+    *,
+    supplier_id: int,
+    on: dt.date,
+    policy: OnboardingPolicy,
+    vaps: Sequence[dt.date],
+    agreements: Sequence[Agreement],
+    facts: seams.AuditFacts,
+) -> AdmissionCheck:
+    """The gate's verdict on one supplier at one day, from its records of that day (read by the caller)."""
+    conditions = [
+        _evidence_condition(vaps=vaps, on=on, policy=policy, facts=facts),
+        *_red_line_conditions(facts=facts),
+        *_agreement_conditions(agreements=agreements, on=on, policy=policy),
+    ]
+    return AdmissionCheck(
+        supplier_id=supplier_id, on=on, conditions=tuple(conditions), red_line=bool(facts.red_lines)
+    )
+
+
+GATE_CHUNK = 5000  # suppliers per query of the gate's records
+
+
+def admission_checks(*, steps: Sequence[tuple[Supplier | int, dt.date | None]]) -> list[AdmissionCheck]:
+    """The gate for many ``(supplier or its id, day)`` pairs at once, one check per pair in the same order;
+    ``None`` for the day means today, on the audit facts as they are now. The records the gate reads (RBA
+    VAP reports, agreements, audit facts at each day) are read for all the suppliers together, in a number
+    of queries that grows with the chunks of suppliers and the distinct days, never with the pairs."""
+    if not steps:
+        return []
+    today = timezone.localdate()
+    pairs = [(getattr(supplier, "pk", supplier), on) for supplier, on in steps]
+    ids = sorted({supplier_id for supplier_id, _ in pairs})
+    policy = OnboardingPolicy.current()
+    required = required_agreement_kinds(policy=policy)
+    vaps: dict[int, list[dt.date]] = defaultdict(list)
+    agreements: dict[int, list[Agreement]] = defaultdict(list)
+    for start in range(0, len(ids), GATE_CHUNK):
+        chunk = ids[start : start + GATE_CHUNK]
+        for supplier_id, day in (
+            ExternalAssessment.objects.filter(bulk.ids_in("supplier_id", chunk))
+            .filter(kind=ExternalAssessment.Kind.RBA_VAP)
+            .order_by("supplier_id", "-assessed_on")
+            .values_list("supplier_id", "assessed_on")
+        ):
+            vaps[supplier_id].append(day)
+        for agreement in (
+            Agreement.objects.filter(bulk.ids_in("supplier_id", chunk))
+            .filter(kind__in=required)
+            .order_by("supplier_id", "kind", "-signed_on")
+        ):
+            agreements[agreement.supplier_id].append(agreement)
+    facts = seams.audit_facts_at(pairs)
+    return [
+        _judge(
+            supplier_id=supplier_id,
+            on=on or today,
+            policy=policy,
+            vaps=vaps.get(supplier_id, ()),
+            agreements=agreements.get(supplier_id, ()),
+            facts=facts[supplier_id, on],
+        )
+        for supplier_id, on in pairs
+    ]
 
 
 def admission_check(*, supplier: Supplier, on: dt.date | None = None) -> AdmissionCheck:
     """May this supplier be admitted? Every condition, met or not, described in words, on the facts as they
     were on ``on`` (default today): its assessments, agreements and audit record at that date."""
-    facts = seams.audit_facts([supplier.pk], on=on)[supplier.pk]
-    on = on or timezone.localdate()
-    policy = OnboardingPolicy.current()
-    conditions = [_evidence_condition(supplier=supplier, on=on, policy=policy, facts=facts)]
-    if facts.red_lines:
-        conditions.extend(
-            Condition(
-                "red_line",
-                False,
-                f"Open red-line finding {issue}. Suppliers are not admitted until "
-                "red-line issues are rectified.",
-            )
-            for issue in facts.red_lines
-        )
-    else:
-        conditions.append(Condition("red_line", True, "No open red-line finding."))
-    conditions.extend(_agreement_conditions(supplier=supplier, on=on, policy=policy))
-    return AdmissionCheck(
-        supplier_id=supplier.pk, on=on, conditions=tuple(conditions), red_line=bool(facts.red_lines)
-    )
+    return admission_checks(steps=[(supplier, on)])[0]
 
 
 def allowed_transitions(*, supplier: Supplier) -> list[str]:
     return sorted(TRANSITIONS.get(supplier.status, frozenset()))
 
 
+@dataclass(frozen=True)
+class StepRequest:
+    """One lifecycle step asked for, as ``supplier_transition`` takes it."""
+
+    supplier: Supplier
+    to: str
+    reason: str = ""
+    at: dt.datetime | None = None
+    red_line: bool = False
+    history_reason: str = ""
+
+
+def _step_refusal(
+    *, code: str, status: str, to: str, by, reason: str, red_line: bool, check: AdmissionCheck | None = None
+) -> TransitionRefused | None:
+    """Why a supplier in ``status`` may not take this step (``None``: it may): the status, who asks, the
+    state machine, the reason, the red line and, given the gate's ``check``, the gate."""
+    try:
+        to = Status(to)
+    except ValueError:
+        return TransitionRefused(f"'{to}' is not a supplier status.")
+    if by is not None and not by.has_perm(permission_for(to)):
+        return TransitionRefused(f"You may not move suppliers to '{to.label}'.")
+    if to not in TRANSITIONS.get(status, frozenset()):
+        return TransitionRefused(
+            f"A supplier in status '{Status(status).label}' cannot move to '{to.label}'."
+        )
+    if to in REASON_REQUIRED and not reason:
+        return TransitionRefused(f"Moving a supplier to '{to.label}' needs a reason.", about="reason")
+    if red_line and to not in REASON_REQUIRED:
+        return TransitionRefused(
+            f"Moving a supplier to '{to.label}' is not a step taken for a red-line issue.", about="red_line"
+        )
+    if check is not None and to in GATED and not check.admissible:
+        return TransitionRefused(f"{code} cannot be admitted:", unmet=check.unmet)
+    return None
+
+
+WRITE_BATCH = 2000  # rows per bulk statement
+
+
 @transaction.atomic
+def supplier_transitions(
+    *, steps: Sequence[StepRequest], by
+) -> list[StatusTransition | TransitionRefused | None]:
+    """Take many steps at once, each exactly as ``supplier_transition`` takes one, in a number of queries that
+    does not grow with the steps: the suppliers' rows are locked and the gate's records read for all of them
+    together (``admission_checks``), and the steps, the suppliers' new status and their history are written
+    in bulk.
+
+    A supplier's steps are taken in the order given, from its status in the database; one result per step:
+    the ``StatusTransition`` stored, the ``TransitionRefused`` saying why not, or ``None`` when it was not
+    tried because an earlier step of the same supplier was refused. The steps taken are stored even when
+    others are refused: a caller that wants all or nothing rolls back."""
+    if not steps:
+        return []
+    now = timezone.now()
+    ids = sorted({step.supplier.pk for step in steps})
+    stored: dict[int, tuple[str, str]] = {}  # supplier id -> (code, status), its row locked
+    for start in range(0, len(ids), GATE_CHUNK):
+        rows = (
+            Supplier.objects.select_for_update()
+            .filter(bulk.ids_in("pk", ids[start : start + GATE_CHUNK]))
+            .order_by("pk")
+            .values_list("pk", "code", "status")
+        )
+        stored.update((pk, (code, status)) for pk, code, status in rows)
+    # Judged on the facts of the step's day; a step taken now (or not dated) on the facts as they are now.
+    days = [timezone.localdate(step.at) if step.at is not None else None for step in steps]
+    checks = admission_checks(steps=[(step.supplier.pk, on) for step, on in zip(steps, days, strict=True)])
+
+    results: list[StatusTransition | TransitionRefused | None] = []
+    status = {pk: supplier_status for pk, (_code, supplier_status) in stored.items()}
+    refused: set[int] = set()
+    taken: list[StatusTransition] = []
+    history: list[tuple[int, str, dt.datetime, str]] = []  # the supplier after each step, for its history
+    for step, check in zip(steps, checks, strict=True):
+        pk = step.supplier.pk
+        if pk in refused:
+            results.append(None)
+            continue
+        reason = (step.reason or "").strip()
+        refusal = _step_refusal(
+            code=stored[pk][0],
+            status=status[pk],
+            to=step.to,
+            by=by,
+            reason=reason,
+            red_line=step.red_line,
+            check=check,
+        )
+        if refusal is not None:
+            refused.add(pk)
+            results.append(refusal)
+            continue
+        to = Status(step.to)
+        at = step.at or now
+        transition = StatusTransition(
+            supplier=step.supplier,
+            from_status=status[pk],
+            to_status=to,
+            by=by,
+            at=at,
+            reason=reason,
+            unmet_conditions=check.unmet,
+            red_line=check.red_line or step.red_line,
+        )
+        taken.append(transition)
+        results.append(transition)
+        status[pk] = to
+        history.append((pk, to, at, step.history_reason or reason or f"Status changed to {to.label}"))
+    if taken:
+        StatusTransition.objects.bulk_create(taken, batch_size=WRITE_BATCH)
+        last = {pk: (to, at) for pk, to, at, _reason in history}  # the last step of each supplier wins
+        bulk.update_rows(
+            Supplier,
+            ("status", "status_changed_at", "updated_at"),
+            [(pk, to, _datetime_value(at), _datetime_value(now)) for pk, (to, at) in last.items()],
+        )
+        bulk.history_copy_each(
+            Supplier,
+            [(pk, to, _datetime_value(moment), reason) for pk, to, moment, reason in history],
+            fields=("status", "status_changed_at", "history_change_reason"),
+            at=now,
+            by=by,
+        )
+    changed_at = {pk: at for pk, _to, at, _reason in history}
+    for step in steps:  # the caller's objects follow their rows
+        pk = step.supplier.pk
+        step.supplier.status = status[pk]
+        if pk in changed_at:
+            step.supplier.status_changed_at = changed_at[pk]
+    return results
+
+
+def _datetime_value(moment: dt.datetime):
+    """A date-time as the bulk statements take it: ISO text in PostgreSQL's JSON rows, else as the database
+    stores it."""
+    if connection.vendor == "postgresql":
+        return moment.isoformat()
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
 def supplier_transition(
     *,
     supplier: Supplier,
@@ -213,50 +424,24 @@ def supplier_transition(
     judged on the facts as they were at its date. ``red_line``: the step is taken for a red-line issue (a
     rejection, suspension or exit), recorded as such even when no red-line finding of an audit on file was
     open at its date. ``history_reason``: what the supplier's history says (default: the reason).
+    ``supplier_transitions`` takes many steps at once by the same rule.
     """
-    try:
-        to = Status(to)
-    except ValueError:
-        raise TransitionRefused(f"'{to}' is not a supplier status.") from None
-    reason = (reason or "").strip()
-    locked = Supplier.objects.select_for_update().get(pk=supplier.pk)
-    if by is not None and not by.has_perm(permission_for(to)):
-        raise TransitionRefused(f"You may not move suppliers to '{to.label}'.")
-    if to not in TRANSITIONS.get(locked.status, frozenset()):
-        raise TransitionRefused(
-            f"A supplier in status '{Status(locked.status).label}' cannot move to '{to.label}'."
-        )
-    if to in REASON_REQUIRED and not reason:
-        raise TransitionRefused(f"Moving a supplier to '{to.label}' needs a reason.", about="reason")
-    if red_line and to not in REASON_REQUIRED:
-        raise TransitionRefused(
-            f"Moving a supplier to '{to.label}' is not a step taken for a red-line issue.", about="red_line"
-        )
-
-    # Judged on the facts of the step's day; a step taken now (or not dated) on the facts as they are now.
-    on = timezone.localdate(at) if at is not None else None
-    at = at or timezone.now()
-    check = admission_check(supplier=locked, on=on)
-    if to in GATED and not check.admissible:
-        raise TransitionRefused(f"{locked.code} cannot be admitted:", unmet=check.unmet)
-
-    step = StatusTransition.objects.create(
-        supplier=locked,
-        from_status=locked.status,
-        to_status=to,
+    (result,) = supplier_transitions(
+        steps=[
+            StepRequest(
+                supplier=supplier,
+                to=to,
+                reason=reason,
+                at=at,
+                red_line=red_line,
+                history_reason=history_reason,
+            )
+        ],
         by=by,
-        at=at,
-        reason=reason,
-        unmet_conditions=check.unmet,
-        red_line=check.red_line or red_line,
     )
-    locked.status = to
-    locked.status_changed_at = at
-    locked._history_user = by
-    locked._change_reason = history_reason or reason or f"Status changed to {to.label}"
-    locked.save(update_fields=["status", "status_changed_at", "updated_at"])
-    supplier.status, supplier.status_changed_at = locked.status, locked.status_changed_at
-    return step
+    if isinstance(result, TransitionRefused):
+        raise result
+    return result
 
 
 FLAG_REASON = "Flagged for suspension review by escalation"

@@ -19,7 +19,7 @@ step is judged on the audit record of its date. It is called with ``on`` only fo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -71,3 +71,28 @@ def audit_facts(supplier_ids: Sequence[int], *, on: dt.date | None = None) -> di
             _audit_facts_provider(supplier_ids) if on is None else _audit_facts_provider(supplier_ids, on=on)
         )
     return {supplier_id: known.get(supplier_id, NO_AUDIT_FACTS) for supplier_id in supplier_ids}
+
+
+FACTS_CHUNK = 5000  # supplier ids per call of the provider
+
+
+def audit_facts_at(
+    pairs: Iterable[tuple[int, dt.date | None]],
+) -> dict[tuple[int, dt.date | None], AuditFacts]:
+    """Audit facts for many ``(supplier id, day)`` pairs at once (``None``: now), keyed by the pair: the
+    provider is asked once per distinct day (today and later days count as now) and chunk of ids, so the
+    queries grow with the days and the chunks, never with the pairs."""
+    today = timezone.localdate()
+    ids_by_day: dict[dt.date | None, set[int]] = {}
+    wanted: list[tuple[int, dt.date | None, dt.date | None]] = []
+    for supplier_id, on in pairs:
+        day = None if on is None or on >= today else on
+        ids_by_day.setdefault(day, set()).add(supplier_id)
+        wanted.append((supplier_id, on, day))
+    known: dict[tuple[int, dt.date | None], AuditFacts] = {}
+    for day, id_set in ids_by_day.items():
+        ids = sorted(id_set)
+        for start in range(0, len(ids), FACTS_CHUNK):
+            facts = audit_facts(ids[start : start + FACTS_CHUNK], on=day)
+            known.update(((supplier_id, day), found) for supplier_id, found in facts.items())
+    return {(supplier_id, on): known[supplier_id, day] for supplier_id, on, day in wanted}

@@ -1,6 +1,9 @@
 """Import a supplier's lifecycle history from a CSV or XLSX file: dated steps (screening, admission,
-rejection, suspension, exit...), each taken through the one transition rule
-(``lifecycle.supplier_transition``) and judged by the onboarding gate on the facts as they were at its date.
+rejection, suspension, exit...), each taken through the one transition rule and judged by the onboarding
+gate on the facts as they were at its date. The steps of the whole file are taken at once by
+``lifecycle.supplier_transitions`` (the rule of ``supplier_transition``, for many steps: the gate's records
+read for all suppliers together, the steps and history written in bulk), so 100,000 rows take a bounded
+number of queries.
 
 Columns: ``supplier_code``, ``status``, ``at``, ``reason``, ``red_line``. The steps of each supplier are
 applied in time order (the file's order for steps at the same time), after the steps already recorded: a
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from common import bulk
 from common.importing import Column, ImportResult, RowError, read_rows, template_workbook
 
 from .. import lifecycle
@@ -32,6 +36,8 @@ from ..models import StatusTransition, Supplier
 from .register import LOOKUP_CHUNK, chunks
 
 SHEET_NAME = "Lifecycle"
+WRITE_BATCH = 2000  # recorded steps per bulk update
+RECORDED_CHUNK = 10_000  # suppliers per query of their recorded steps
 # A step dated by its day alone was taken at this local time (the start of an office day).
 DATE_ONLY_TIME = dt.time(9, 0)
 _STATUS_NAMES = ", ".join(f"{value} ({label})" for value, label in Supplier.Status.choices)
@@ -142,14 +148,15 @@ def _parse(number: int, values: dict[str, str], errors: list[RowError], now: dt.
 def _suppliers(codes: set[str]) -> dict[str, Supplier]:
     found: dict[str, Supplier] = {}
     for chunk in chunks(sorted(codes), LOOKUP_CHUNK):
-        found.update((s.code, s) for s in Supplier.objects.filter(code__in=chunk))
+        # Only what the steps need: ``lifecycle.supplier_transitions`` reads each supplier's row itself.
+        found.update((s.code, s) for s in Supplier.objects.filter(code__in=chunk).only("pk", "code"))
     return found
 
 
 def _recorded(supplier_ids: list[int]) -> dict[int, list[StatusTransition]]:
     steps: dict[int, list[StatusTransition]] = defaultdict(list)
-    for chunk in chunks(supplier_ids, LOOKUP_CHUNK):
-        for step in StatusTransition.objects.filter(supplier_id__in=chunk).order_by("at", "pk"):
+    for chunk in chunks(supplier_ids, RECORDED_CHUNK):
+        for step in StatusTransition.objects.filter(bulk.ids_in("supplier_id", chunk)).order_by("at", "pk"):
             steps[step.supplier_id].append(step)
     return steps
 
@@ -165,73 +172,105 @@ class _Outcome:
     unchanged: int = 0
     # What was written, for ``ImportResult.add_years``: (the step's time, until when its status held).
     dated: list[tuple[dt.datetime, dt.datetime | None]] = field(default_factory=list)
+    changed: list[StatusTransition] = field(default_factory=list)  # recorded steps whose reason changed
 
 
 def _local(moment: dt.datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
-def _take_steps(
-    *,
-    supplier: Supplier,
-    steps: list[Step],
-    recorded: list[StatusTransition],
-    by,
-    filename: str,
-    outcome: _Outcome,
-    errors: list[RowError],
-    notes: list[str],
-) -> None:
-    """Take one supplier's steps in time order after its recorded ones; stop at the first that fails."""
+@dataclass
+class _Plan:
+    """One supplier's steps in time order, each with the same step already recorded (``None``: a new step,
+    to be taken), up to the first new one dated before the supplier's last recorded step (``early``)."""
+
+    supplier: Supplier
+    ordered: list[Step]
+    steps: list[tuple[Step, StatusTransition | None]] = field(default_factory=list)
+    early: Step | None = None
+    last_at: dt.datetime | None = None
+
+
+def _plan(*, supplier: Supplier, steps: list[Step], recorded: list[StatusTransition]) -> _Plan:
+    """Sort out one supplier's steps after its recorded ones. A new step dated before the last recorded one
+    comes, in time order, before every new step that is not, so no new step precedes ``early``."""
     known = {(s.at, s.to_status): s for s in recorded}
-    last_at = recorded[-1].at if recorded else None
-    ordered = sorted(steps, key=lambda s: (s.at, s.row))
-    for index, step in enumerate(ordered):
+    plan = _Plan(
+        supplier=supplier,
+        ordered=sorted(steps, key=lambda s: (s.at, s.row)),
+        last_at=recorded[-1].at if recorded else None,
+    )
+    for step in plan.ordered:
         same = known.get((step.at, step.status))
-        if same is not None:
-            if same.reason == step.reason and (same.red_line or not step.red_line):
+        if same is None and plan.last_at is not None and step.at < plan.last_at:
+            plan.early = step
+            break
+        plan.steps.append((step, same))
+    return plan
+
+
+def _failed(plan: _Plan, step: Step, error: RowError, errors: list[RowError], notes: list[str]) -> None:
+    """A step failed: its error, and a note naming the supplier's later steps, which were not tried."""
+    errors.append(error)
+    later = sorted(s.row for s in plan.ordered[plan.ordered.index(step) + 1 :])
+    if later:
+        notes.append(
+            f"{plan.supplier.code}: the steps of rows {', '.join(map(str, later))} were not tried, as they "
+            f"follow the step of row {step.row}, which failed"
+        )
+
+
+def _take_steps(
+    *, plans: list[_Plan], by, filename: str, outcome: _Outcome, errors: list[RowError], notes: list[str]
+) -> None:
+    """Take the new steps of every supplier through the one transition rule, all at once
+    (``lifecycle.supplier_transitions``: each supplier's steps in time order, each judged at its date), then
+    account for each supplier's steps in time order, up to the first that failed."""
+    new = [step for plan in plans for step, same in plan.steps if same is None]
+    results = lifecycle.supplier_transitions(
+        steps=[
+            lifecycle.StepRequest(
+                supplier=plan.supplier,
+                to=step.status,
+                reason=step.reason,
+                at=step.at,
+                red_line=step.red_line,
+                history_reason=f"Imported from {filename} row {step.row}"[:100],
+            )
+            for plan in plans
+            for step, same in plan.steps
+            if same is None
+        ],
+        by=by,
+    )
+    result_of_row = {step.row: result for step, result in zip(new, results, strict=True)}
+    taken_at = timezone.now()  # a step's status holds until a later step
+    for plan in plans:
+        for step, same in plan.steps:
+            if same is None:
+                result = result_of_row[step.row]
+                if isinstance(result, lifecycle.TransitionRefused):
+                    column = _COLUMN_OF_INPUT.get(result.about, "status")
+                    error = RowError(step.row, column, f"{result} (step of {_local(step.at)})")
+                    _failed(plan, step, error, errors, notes)
+                    break
+                outcome.created += 1
+                outcome.dated.append((step.at, taken_at))
+            elif same.reason == step.reason and (same.red_line or not step.red_line):
                 outcome.unchanged += 1
             else:
                 same.reason = step.reason
                 same.red_line = same.red_line or step.red_line
-                same.save(update_fields=["reason", "red_line"])
+                outcome.changed.append(same)
                 outcome.updated += 1
                 outcome.dated.append((step.at, None))
-            continue
-        if last_at is not None and step.at < last_at:
-            errors.append(
-                RowError(
-                    step.row,
-                    "at",
-                    f"{supplier.code}'s last recorded step is of {_local(last_at)}; steps are recorded "
-                    "in time order, so an earlier one cannot be added",
-                )
-            )
         else:
-            try:
-                lifecycle.supplier_transition(
-                    supplier=supplier,
-                    to=step.status,
-                    by=by,
-                    reason=step.reason,
-                    at=step.at,
-                    red_line=step.red_line,
-                    history_reason=f"Imported from {filename} row {step.row}"[:100],
+            if plan.early is not None:
+                message = (
+                    f"{plan.supplier.code}'s last recorded step is of {_local(plan.last_at)}; steps are "
+                    "recorded in time order, so an earlier one cannot be added"
                 )
-            except lifecycle.TransitionRefused as refused:
-                column = _COLUMN_OF_INPUT.get(refused.about, "status")
-                errors.append(RowError(step.row, column, f"{refused} (step of {_local(step.at)})"))
-            else:
-                outcome.created += 1
-                outcome.dated.append((step.at, timezone.now()))  # the status holds until a later step
-                continue
-        later = sorted(s.row for s in ordered[index + 1 :])
-        if later:
-            notes.append(
-                f"{supplier.code}: the steps of rows {', '.join(map(str, later))} were not tried, as they "
-                f"follow the step of row {step.row}, which failed"
-            )
-        return
+                _failed(plan, plan.early, RowError(plan.early.row, "at", message), errors, notes)
 
 
 def import_lifecycle(*, fileobj, filename: str, by=None) -> ImportResult:
@@ -265,25 +304,21 @@ def import_lifecycle(*, fileobj, filename: str, by=None) -> ImportResult:
                 f"{code}: no step was tried, as row(s) {', '.join(map(str, numbers))} could not be read"
             )
     recorded = _recorded([suppliers[code].pk for code in by_supplier])
+    plans = [
+        _plan(supplier=suppliers[code], steps=supplier_steps, recorded=recorded.get(suppliers[code].pk, []))
+        for code, supplier_steps in by_supplier.items()
+    ]
 
     outcome = _Outcome()
     name = os.path.basename(filename) or filename
     try:
         with transaction.atomic():
-            for code, supplier_steps in by_supplier.items():
-                supplier = suppliers[code]
-                _take_steps(
-                    supplier=supplier,
-                    steps=supplier_steps,
-                    recorded=recorded.get(supplier.pk, []),
-                    by=by,
-                    filename=name,
-                    outcome=outcome,
-                    errors=errors,
-                    notes=notes,
-                )
+            _take_steps(plans=plans, by=by, filename=name, outcome=outcome, errors=errors, notes=notes)
             if errors:
                 raise _RollBack
+            StatusTransition.objects.bulk_update(
+                outcome.changed, ["reason", "red_line"], batch_size=WRITE_BATCH
+            )
     except _RollBack:
         errors.sort(key=lambda error: error.row)
         return ImportResult(filename=filename, created=0, updated=0, errors=errors, notes=notes)

@@ -169,3 +169,29 @@ def test_the_date_aware_facts_take_a_bounded_number_of_queries(django_assert_max
 
     assert all(facts[s.pk].red_lines for s in suppliers)
     assert all(facts[s.pk].open_findings == {"priority": 1} for s in suppliers)
+
+
+def test_facts_for_many_suppliers_at_many_days_are_those_of_each_day(django_assert_max_num_queries):
+    suppliers = [SupplierFactory() for _ in range(4)]
+    for supplier in suppliers:
+        red_line_finding(supplier, closed=CLOSED)
+    days = [REPORTED - dt.timedelta(days=1), REPORTED, CLOSED, None]
+    pairs = [(s.pk, day) for s in suppliers for day in days]
+
+    with django_assert_max_num_queries(3 * len(days)):  # by the day, never by the pair
+        facts = seams.audit_facts_at(pairs)
+
+    assert facts.keys() == set(pairs)
+    for supplier_id, day in pairs:
+        assert facts[supplier_id, day] == seams.audit_facts([supplier_id], on=day)[supplier_id]
+    assert [bool(facts[suppliers[0].pk, day].red_lines) for day in days] == [False, True, False, False]
+
+
+def test_the_gate_for_many_steps_judges_each_at_its_day(supplier):
+    red_line_finding(supplier, closed=CLOSED)
+    days = [REPORTED - dt.timedelta(days=1), REPORTED, CLOSED - dt.timedelta(days=1), CLOSED]
+
+    checks = lifecycle.admission_checks(steps=[(supplier, day) for day in days])
+
+    assert [check.red_line for check in checks] == [False, True, True, False]
+    assert checks == [lifecycle.admission_check(supplier=supplier, on=day) for day in days]

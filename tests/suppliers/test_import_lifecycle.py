@@ -5,6 +5,8 @@ import io
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -406,3 +408,43 @@ def test_the_result_names_the_years_whose_figures_the_steps_change(tmp_path, sup
 
     assert result.years == set(range(2024, timezone.localdate().year + 1))
     assert run(path, by=esg_manager).years == set()
+
+
+def test_each_imported_step_has_its_own_history_record_naming_its_row(tmp_path, supplier, esg_manager):
+    path = write_csv(
+        tmp_path,
+        [
+            ["SUP-1", "admitted", "2024-04-02", "Gate passed", ""],
+            ["SUP-1", "screening", "2024-03-15", "", ""],
+        ],
+    )
+
+    assert run(path, by=esg_manager).ok
+
+    records = supplier.history.filter(history_type="~").order_by("history_id")
+    assert [(r.status, r.history_change_reason, r.history_user) for r in records] == [
+        (Status.SCREENING, "Imported from lifecycle.csv row 3", esg_manager),
+        (Status.ADMITTED, "Imported from lifecycle.csv row 2", esg_manager),
+    ]
+    assert [r.status_changed_at for r in records] == [
+        local(dt.date(2024, 3, 15)),
+        local(dt.date(2024, 4, 2)),
+    ]
+
+
+def test_a_larger_file_costs_no_more_queries(tmp_path, esg_manager):
+    def queries_for(count: int, name: str) -> int:
+        codes = [f"{name}-{n}" for n in range(count)]
+        for code in codes:
+            make_admissible(SupplierFactory(code=code, status=Status.CANDIDATE), on=dt.date(2024, 3, 1))
+        rows = [[code, "screening", "2024-03-15", "", ""] for code in codes]
+        rows += [[code, "admitted", "2024-04-02", "Gate passed", ""] for code in codes]
+        path = write_csv(tmp_path, rows, name=f"{name}.csv")
+        esg_manager.has_perm("suppliers.approve_supplier")  # the permission cache, filled once
+        with CaptureQueriesContext(connection) as queries:
+            result = run(path, by=esg_manager)
+        assert result.ok, result.errors
+        assert result.created == 2 * count
+        return len(queries)
+
+    assert queries_for(3, "few") == queries_for(40, "many")

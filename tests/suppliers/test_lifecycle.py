@@ -305,3 +305,89 @@ def test_flagging_and_raising_the_risk_costs_the_same_queries_for_one_supplier_o
 
     assert forty == one
     assert Supplier.objects.filter(suspension_review=True).count() == 41
+
+
+# --- many steps at once: the same rule ----------------------------------------------------------------------
+
+
+def test_the_gate_for_many_suppliers_and_days_gives_each_the_verdict_of_the_gate_for_one():
+    today = timezone.localdate()
+    ready = make_admissible(SupplierFactory(status=Status.SCREENING), on=today - dt.timedelta(days=100))
+    bare = SupplierFactory(status=Status.SCREENING)
+    blocked = make_admissible(SupplierFactory(status=Status.SCREENING))
+    blocked.agreements.filter(kind=Agreement.Kind.CSR_AGREEMENT).update(
+        expires_on=today - dt.timedelta(days=1)
+    )
+    pairs = [
+        (ready, None),
+        (ready, today - dt.timedelta(days=115)),  # before its agreements were signed
+        (bare, None),
+        (blocked, today),
+        (ready.pk, today - dt.timedelta(days=30)),
+    ]
+
+    checks = lifecycle.admission_checks(steps=pairs)
+
+    for (supplier, on), check in zip(pairs, checks, strict=True):
+        supplier = supplier if isinstance(supplier, Supplier) else Supplier.objects.get(pk=supplier)
+        assert check == lifecycle.admission_check(supplier=supplier, on=on)
+    assert [check.admissible for check in checks] == [True, False, False, False, True]
+    assert any("expired on" in text for text in checks[3].unmet)
+
+
+def test_many_steps_are_taken_each_by_the_rule_of_one(esg_manager):
+    ready = make_admissible(SupplierFactory(code="S-READY", status=Status.CANDIDATE))
+    bare = SupplierFactory(code="S-BARE", status=Status.CANDIDATE)
+    request = lifecycle.StepRequest
+
+    results = lifecycle.supplier_transitions(
+        steps=[
+            request(supplier=ready, to=Status.SCREENING, history_reason="Imported from a.csv row 2"),
+            request(supplier=bare, to=Status.SCREENING),
+            request(supplier=ready, to=Status.ADMITTED, reason="Gate passed"),
+            request(supplier=bare, to=Status.ADMITTED),  # refused by the gate
+            request(supplier=bare, to=Status.REJECTED, reason="Never mind"),  # not tried
+        ],
+        by=esg_manager,
+    )
+
+    assert [type(result).__name__ for result in results] == [
+        "StatusTransition",
+        "StatusTransition",
+        "StatusTransition",
+        "TransitionRefused",
+        "NoneType",
+    ]
+    assert str(results[3]).startswith("S-BARE cannot be admitted: (1) No ESG evidence")
+    assert all(result.pk for result in results[:3])
+    assert (ready.status, bare.status) == (Status.ADMITTED, Status.SCREENING)
+    ready.refresh_from_db()
+    bare.refresh_from_db()
+    assert (ready.status, bare.status) == (Status.ADMITTED, Status.SCREENING)
+    assert list(ready.transitions.values_list("from_status", "to_status", "reason")) == [
+        (Status.CANDIDATE, Status.SCREENING, ""),
+        (Status.SCREENING, Status.ADMITTED, "Gate passed"),
+    ]
+    # One history record per step, in order, saying who and why.
+    records = list(ready.history.order_by("history_id").values_list("status", "history_change_reason"))
+    assert records[-2:] == [
+        (Status.SCREENING, "Imported from a.csv row 2"),
+        (Status.ADMITTED, "Gate passed"),
+    ]
+    assert {record.history_user for record in ready.history.filter(history_type="~")} == {esg_manager}
+    assert bare.history.latest("history_id").history_change_reason == "Status changed to Screening"
+
+
+def test_many_steps_cost_the_queries_of_few(esg_manager, django_assert_max_num_queries):
+    def take(count: int) -> int:
+        suppliers = [make_admissible(SupplierFactory(status=Status.SCREENING)) for _ in range(count)]
+        steps = [
+            lifecycle.StepRequest(supplier=s, to=Status.ADMITTED, reason="Gate passed") for s in suppliers
+        ]
+        esg_manager.has_perm("suppliers.approve_supplier")  # the permission cache, filled once
+        with CaptureQueriesContext(connection) as queries:
+            results = lifecycle.supplier_transitions(steps=steps, by=esg_manager)
+        assert all(isinstance(result, StatusTransition) for result in results)
+        return len(queries)
+
+    assert take(2) == take(40)
