@@ -24,7 +24,6 @@ suppliers touched is reassessed after commit.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import re
 from collections import defaultdict
@@ -201,48 +200,12 @@ FINDING_COLUMNS = (
 def import_template() -> bytes:
     """The .xlsx template: the Audits and Findings sheets (header and one example row each) and a Columns
     sheet explaining every column of both."""
-    from openpyxl import load_workbook
-    from openpyxl.styles import Alignment, Font
-
-    book = load_workbook(
-        io.BytesIO(
-            template_workbook(
-                sheet=AUDITS_SHEET, columns=AUDIT_COLUMNS, title="Audits sheet: one row per audit"
-            )
-        )
+    return template_workbook(
+        sheet=AUDITS_SHEET,
+        columns=AUDIT_COLUMNS,
+        title="Audits sheet: one row per audit",
+        more=[(FINDINGS_SHEET, FINDING_COLUMNS, "Findings sheet: one row per finding")],
     )
-    findings = book.create_sheet(FINDINGS_SHEET, 1)
-    bold = Font(bold=True)
-    for index, column in enumerate(FINDING_COLUMNS, 1):
-        header = findings.cell(row=1, column=index, value=column.name)
-        header.font = bold
-        findings.cell(row=2, column=index, value=column.example or None)
-        width = max(12, len(column.name) + 2, len(column.example) + 2)
-        findings.column_dimensions[header.column_letter].width = width
-    findings.freeze_panes = "A2"
-    explained = book["Columns"]
-    explained.append([])
-    explained.append(["Findings sheet: one row per finding"])
-    explained.cell(row=explained.max_row, column=1).font = Font(bold=True, size=12)
-    explained.append([])
-    explained.append(["Column", "Required", "What it holds", "Allowed values", "Example"])
-    for cell in explained[explained.max_row]:
-        cell.font = bold
-    for column in FINDING_COLUMNS:
-        explained.append(
-            [
-                column.name,
-                "yes" if column.required else "no",
-                column.description,
-                column.allowed,
-                column.example,
-            ]
-        )
-        for cell in explained[explained.max_row]:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 # --- Rows checked on their own ------------------------------------------------------------------------------

@@ -256,45 +256,49 @@ def count_rows(fileobj, *, filename: str) -> int | None:
             fileobj.seek(0)
 
 
-def template_workbook(*, sheet: str, columns: Sequence[Column], title: str) -> bytes:
-    """An .xlsx with the header row and one example row on ``sheet``, and a sheet "Columns" that explains
-    each column (required or not, what it holds, its allowed values)."""
+def template_workbook(
+    *,
+    sheet: str,
+    columns: Sequence[Column],
+    title: str,
+    more: Sequence[tuple[str, Sequence[Column], str]] = (),
+) -> bytes:
+    """An .xlsx with the header row and one example row on ``sheet`` (and on each further ``(sheet, columns,
+    title)`` of ``more``), and a sheet "Columns" that explains each column of each sheet under its title
+    (required or not, what it holds, its allowed values)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
-    data = book.active
-    data.title = sheet
+    book.remove(book.active)
     bold = Font(bold=True)
-    for index, column in enumerate(columns, 1):
-        header = data.cell(row=1, column=index, value=column.name)
-        header.font = bold
-        data.cell(row=2, column=index, value=column.example or None)
-        letter = header.column_letter
-        data.column_dimensions[letter].width = max(12, len(column.name) + 2, len(column.example) + 2)
-    data.freeze_panes = "A2"
+    sheets = [(sheet, columns, title), *more]
+    for name, sheet_columns, _title in sheets:
+        data = book.create_sheet(name)
+        for index, column in enumerate(sheet_columns, 1):
+            header = data.cell(row=1, column=index, value=column.name)
+            header.font = bold
+            data.cell(row=2, column=index, value=column.example or None)
+            width = max(12, len(column.name) + 2, len(column.example) + 2)
+            data.column_dimensions[header.column_letter].width = width
+        data.freeze_panes = "A2"
     explained = book.create_sheet("Columns")
-    explained.append([title])
-    explained["A1"].font = Font(bold=True, size=12)
-    explained.append([])
-    explained.append(["Column", "Required", "What it holds", "Allowed values", "Example"])
-    for cell in explained[3]:
-        cell.font = bold
-    for column in columns:
-        explained.append(
-            [
-                column.name,
-                "yes" if column.required else "no",
-                column.description,
-                column.allowed,
-                column.example,
-            ]
-        )
+    for position, (_name, sheet_columns, sheet_title) in enumerate(sheets):
+        if position:
+            explained.append([])
+        explained.append([sheet_title])
+        explained.cell(row=explained.max_row, column=1).font = Font(bold=True, size=12)
+        explained.append([])
+        explained.append(["Column", "Required", "What it holds", "Allowed values", "Example"])
+        for cell in explained[explained.max_row]:
+            cell.font = bold
+        for column in sheet_columns:
+            required = "yes" if column.required else "no"
+            explained.append([column.name, required, column.description, column.allowed, column.example])
+            for cell in explained[explained.max_row]:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
     for letter, width in zip("ABCDE", (22, 10, 60, 50, 24), strict=True):
         explained.column_dimensions[letter].width = width
-    for row in explained.iter_rows(min_row=4):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
